@@ -1,0 +1,201 @@
+"""DynamoDB single-table adapter; every write is conditional on the version that was read."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from cloud.domain.machines import JobRef, Machine
+from cloud.domain.orders import Order, Stage, StageKind, StageState
+from cloud.service.ports import AlreadyExistsError, ConflictError, StoreError
+from presstrack.wire import MachineState
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+
+def _dump(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(v) for k, v in item.items() if v is not None}
+
+
+def _load(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _de.deserialize(v) for k, v in item.items()}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _versioned(version: int) -> dict[str, Any]:
+    if version == 0:
+        return {"ConditionExpression": "attribute_not_exists(pk)"}
+    return {
+        "ConditionExpression": "version = :v",
+        "ExpressionAttributeValues": {":v": _ser.serialize(version)},
+    }
+
+
+def machine_item(m: Machine) -> dict[str, Any]:
+    """The stored form of a machine, with its version bumped."""
+    return {
+        "pk": f"MACHINE#{m.key}", "sk": "MACHINE", "site": m.site, "machine": m.machine,
+        "seq": m.seq, "lifetime": m.lifetime, "available": m.available,
+        "state": m.state.model_dump(mode="json", exclude_none=True) if m.state else None,
+        "seen": _iso(m.seen), "job_order": m.job.order_no if m.job else None,
+        "job_stage": m.job.stage if m.job else None, "unattributed": m.unattributed,
+        "version": m.version + 1,
+    }
+
+
+def machine_from(item: dict[str, Any]) -> Machine:
+    """A machine from its stored form."""
+    job = JobRef(item["job_order"], item["job_stage"]) if item.get("job_order") else None
+    return Machine(
+        site=item["site"], machine=item["machine"], seq=int(item["seq"]),
+        lifetime=int(item["lifetime"]) if item.get("lifetime") is not None else None,
+        available=bool(item["available"]),
+        state=MachineState.model_validate(item["state"]) if item.get("state") else None,
+        seen=_dt(item.get("seen")), job=job, unattributed=int(item.get("unattributed", 0)),
+        version=int(item["version"]),
+    )
+
+
+def stage_item(s: Stage) -> dict[str, Any]:
+    """The stored form of a stage, with its version bumped."""
+    return {
+        "pk": f"ORDER#{s.order_no}", "sk": f"STAGE#{s.code}", "order_no": s.order_no,
+        "code": s.code, "name": s.name, "kind": s.kind.value, "position": s.position,
+        "planned": s.planned, "good": s.good, "state": s.state.value, "machine": s.machine,
+        "started": _iso(s.started), "ended": _iso(s.ended), "version": s.version + 1,
+    }
+
+
+def stage_from(item: dict[str, Any]) -> Stage:
+    """A stage from its stored form."""
+    return Stage(
+        order_no=item["order_no"], code=item["code"], name=item["name"],
+        kind=StageKind(item["kind"]), position=int(item["position"]),
+        planned=int(item["planned"]) if item.get("planned") is not None else None,
+        good=int(item["good"]), state=StageState(item["state"]), machine=item.get("machine"),
+        started=_dt(item.get("started")), ended=_dt(item.get("ended")),
+        version=int(item["version"]),
+    )
+
+
+def order_from(item: dict[str, Any]) -> Order:
+    """An order from its stored form."""
+    return Order(
+        order_no=item["order_no"], customer=item["customer"], product=item["product"],
+        quantity=int(item["quantity"]), due=date.fromisoformat(item["due"]),
+        created=datetime.fromisoformat(item["created"]),
+    )
+
+
+class DynamoStore:
+    """The Store port on one DynamoDB table."""
+
+    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+        self.table = table
+        self.client: DynamoDBClient = client or boto3.client("dynamodb")
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        try:
+            found = self.client.get_item(
+                TableName=self.table, Key=_dump({"pk": pk, "sk": sk}), ConsistentRead=True
+            )
+        except ClientError as error:
+            raise StoreError(str(error)) from error
+        item = found.get("Item")
+        return _load(item) if item else None
+
+    def _put(self, item: dict[str, Any], version: int) -> TransactWriteItemTypeDef:
+        return {"Put": {"TableName": self.table, "Item": _dump(item), **_versioned(version)}}
+
+    def _transact(self, items: list[TransactWriteItemTypeDef], conflict: type[StoreError]) -> None:
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            reasons = error.response.get("CancellationReasons", [])
+            if code == "TransactionCanceledException" and any(
+                r.get("Code") == "ConditionalCheckFailed" for r in reasons
+            ):
+                raise conflict(str(error)) from error
+            raise StoreError(str(error)) from error
+
+    def get_machine(self, key: str) -> Machine | None:
+        item = self._get(f"MACHINE#{key}", "MACHINE")
+        return machine_from(item) if item else None
+
+    def get_stage(self, order_no: str, code: str) -> Stage | None:
+        item = self._get(f"ORDER#{order_no}", f"STAGE#{code}")
+        return stage_from(item) if item else None
+
+    def save_machine(self, machine: Machine, stage: Stage | None = None) -> None:
+        items = [self._put(machine_item(machine), machine.version)]
+        if stage is not None:
+            items.append(self._put(stage_item(stage), stage.version))
+        self._transact(items, ConflictError)
+
+    def assign(self, machine: Machine, stage: Stage) -> None:
+        self.save_machine(machine, stage)
+
+    def create_order(self, order: Order, stages: list[Stage], token: str) -> None:
+        now = datetime.now(UTC).isoformat()
+        order_item = {
+            "pk": f"ORDER#{order.order_no}", "sk": "ORDER", "order_no": order.order_no,
+            "customer": order.customer, "product": order.product, "quantity": order.quantity,
+            "due": order.due.isoformat(), "created": order.created.isoformat(), "token": token,
+            "version": 1,
+        }
+        token_item = {"pk": f"TOKEN#{token}", "sk": "TOKEN", "order_no": order.order_no,
+                      "created": now, "version": 1}
+        items = [self._put(order_item, 0), self._put(token_item, 0)]
+        items += [self._put(stage_item(s), 0) for s in stages]
+        self._transact(items, AlreadyExistsError)
+
+    def get_order(self, order_no: str) -> tuple[Order, list[Stage]] | None:
+        try:
+            pages = self.client.get_paginator("query").paginate(
+                TableName=self.table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"ORDER#{order_no}"}},
+                ConsistentRead=True,
+            )
+            items = [_load(i) for page in pages for i in page.get("Items", [])]
+        except ClientError as error:
+            raise StoreError(str(error)) from error
+        head = next((i for i in items if i["sk"] == "ORDER"), None)
+        if head is None:
+            return None
+        stages = [stage_from(i) for i in items if str(i["sk"]).startswith("STAGE#")]
+        return order_from(head), stages
+
+    def first_token(self, order_no: str) -> str | None:
+        item = self._get(f"ORDER#{order_no}", "ORDER")
+        return str(item["token"]) if item else None
+
+    def order_for_token(self, token: str) -> str | None:
+        item = self._get(f"TOKEN#{token}", "TOKEN")
+        return str(item["order_no"]) if item else None
+
+    def quarantine(self, reason: str, body: str, message_id: str) -> None:
+        now = datetime.now(UTC)
+        item = {"pk": f"QUARANTINE#{now.date().isoformat()}", "sk": f"{now.isoformat()}#{message_id}",
+                "reason": reason, "body": body, "message_id": message_id}
+        try:
+            self.client.put_item(TableName=self.table, Item=_dump(item))
+        except ClientError as error:
+            raise StoreError(str(error)) from error

@@ -1,0 +1,64 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cloud.domain.orders import StageKind, StagePlan
+
+OrderNo = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StageSpec(_Body):
+    """One stage of the route the order follows."""
+
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    kind: StageKind = StageKind.MANUAL
+    planned: Annotated[int, Field(gt=0, le=10_000_000)] | None = None
+
+    def plan(self) -> StagePlan:
+        """The domain's view of this stage."""
+        return StagePlan(self.code, self.name, self.kind, self.planned)
+
+
+class CreateOrder(_Body):
+    """An order as the shop's ERP sends it."""
+
+    order_no: OrderNo
+    customer: Annotated[str, Field(min_length=1, max_length=200)]
+    product: Annotated[str, Field(min_length=1, max_length=200)]
+    quantity: Annotated[int, Field(gt=0, le=10_000_000)]
+    due: date
+    route: Annotated[list[StageSpec], Field(min_length=1, max_length=40)] | None = None
+
+
+class OrderCreated(BaseModel):
+    """Where the customer follows the order."""
+
+    order_no: str
+    token: str
+    tracking_page: str
+    tracking_json: str
+
+
+class AssignMachine(_Body):
+    """Put a machine stage on a machine."""
+
+    site: Slug
+    machine: Slug
+
+
+class Problem(BaseModel):
+    """An error answer."""
+
+    message: str

@@ -1,0 +1,95 @@
+"""Orders and the route of stages they follow: pure rules, time is always passed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class StageKind(StrEnum):
+    """Who moves a stage forward."""
+
+    MACHINE = "machine"
+    MANUAL = "manual"
+
+
+class StageState(StrEnum):
+    """Where a stage stands."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    DONE = "done"
+    DELAYED = "delayed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of an order's route."""
+
+    order_no: str
+    code: str
+    name: str
+    kind: StageKind
+    position: int
+    planned: int | None = None
+    good: int = 0
+    state: StageState = StageState.PENDING
+    machine: str | None = None
+    started: datetime | None = None
+    ended: datetime | None = None
+    version: int = 0
+
+    def credit(self, sheets: int, at: datetime) -> Stage:
+        """Add counted sheets; the stage starts with its first sheet, is done at its plan."""
+        if sheets <= 0:
+            return self
+        good = self.good + sheets
+        state = StageState.ACTIVE if self.state is StageState.PENDING else self.state
+        ended = self.ended
+        if self.planned is not None and good >= self.planned and state is StageState.ACTIVE:
+            state, ended = StageState.DONE, at
+        return replace(self, good=good, state=state, started=self.started or at, ended=ended)
+
+
+@dataclass(frozen=True)
+class Order:
+    """A customer's print order."""
+
+    order_no: str
+    customer: str
+    product: str
+    quantity: int
+    due: date
+    created: datetime
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """A stage as a route template or the ERP describes it."""
+
+    code: str
+    name: str
+    kind: StageKind
+    planned: int | None = None
+
+
+def default_route(quantity: int) -> list[StagePlan]:
+    """The usual route of a sheet-fed job when the ERP does not send one."""
+    return [
+        StagePlan("design", "Design file confirmed", StageKind.MANUAL),
+        StagePlan("ctp", "CTP plates", StageKind.MANUAL),
+        StagePlan("printing", "Printing", StageKind.MACHINE, quantity),
+        StagePlan("post_press", "Post-press", StageKind.MANUAL),
+        StagePlan("qc", "Quality check", StageKind.MANUAL),
+        StagePlan("shipped", "Shipped", StageKind.MANUAL),
+    ]
+
+
+def plan_stages(order_no: str, route: list[StagePlan]) -> list[Stage]:
+    """Stages of a new order, in route order."""
+    return [
+        Stage(order_no, p.code, p.name, p.kind, position, p.planned)
+        for position, p in enumerate(route)
+    ]

@@ -1,0 +1,60 @@
+"""What the customer's tracking link shows: no phone numbers, prices or addresses."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+from cloud.domain.orders import Order, Stage, StageKind, StageState
+
+
+class StageView(BaseModel):
+    """One stage on the customer's timeline."""
+
+    code: str
+    name: str
+    kind: StageKind
+    state: StageState
+    done: int | None = None
+    planned: int | None = None
+    started: datetime | None = None
+    ended: datetime | None = None
+
+
+class TrackingView(BaseModel):
+    """The public tracking JSON."""
+
+    order_no: str
+    product: str
+    quantity: int
+    due: date
+    unit: str = "sheet"
+    printed: int
+    planned: int
+    status: str
+    stages: list[StageView]
+
+
+def tracking_view(order: Order, stages: list[Stage]) -> TrackingView:
+    """Build the customer's view of an order from its stages."""
+    ordered = sorted(stages, key=lambda s: s.position)
+    printing = [s for s in ordered if s.kind is StageKind.MACHINE]
+    current = next((s for s in ordered if s.state is not StageState.DONE), None)
+    return TrackingView(
+        order_no=order.order_no,
+        product=order.product,
+        quantity=order.quantity,
+        due=order.due,
+        printed=printing[0].good if printing else 0,
+        planned=(printing[0].planned or order.quantity) if printing else order.quantity,
+        status=current.code if current is not None else "completed",
+        stages=[
+            StageView(
+                code=s.code, name=s.name, kind=s.kind, state=s.state,
+                done=s.good if s.kind is StageKind.MACHINE else None, planned=s.planned,
+                started=s.started, ended=s.ended,
+            )
+            for s in ordered
+        ],
+    )

@@ -1,0 +1,94 @@
+"""API Lambda: the ERP's order routes and the customer's public tracking link."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cloud.api_models import AssignMachine, Code, CreateOrder, OrderCreated, OrderNo, Problem
+from cloud.domain.orders import Order
+from cloud.domain.tracking import TrackingView
+from cloud.handlers.page import render_page
+from cloud.service import orders
+from cloud.service.ports import ConflictError, NotFoundError
+from cloud.settings import store
+
+logger = Logger(service="presstrack-api")
+app = APIGatewayHttpResolver(enable_validation=True)
+
+Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+
+
+def _problem(status: int, message: str) -> Response[str]:
+    return Response(status, content_types.APPLICATION_JSON, Problem(message=message).model_dump_json())
+
+
+@app.exception_handler(NotFoundError)
+def _not_found(error: NotFoundError) -> Response[str]:
+    return _problem(404, str(error))
+
+
+@app.exception_handler(orders.InvalidRequestError)
+def _invalid(error: orders.InvalidRequestError) -> Response[str]:
+    return _problem(422, str(error))
+
+
+@app.exception_handler(ConflictError)
+def _conflict(error: ConflictError) -> Response[str]:
+    return _problem(409, str(error))
+
+
+@app.post("/api/orders", responses={201: {"description": "created"}, 200: {"description": "exists"}})
+def create_order(body: CreateOrder) -> tuple[OrderCreated, int]:
+    """Create an order and its tracking link; sending the same order number again is a no-op."""
+    order = Order(body.order_no, body.customer, body.product, body.quantity, body.due,
+                  datetime.now(UTC))
+    route = [s.plan() for s in body.route] if body.route else None
+    token, created = orders.create_order(store(), order, route)
+    answer = OrderCreated(order_no=body.order_no, token=token, tracking_page=f"/t/{token}",
+                          tracking_json=f"/api/track/{token}")
+    return answer, 201 if created else 200
+
+
+@app.put("/api/orders/<order_no>/stages/<stage>/machine")
+def assign_machine(
+    order_no: Annotated[OrderNo, Path()], stage: Annotated[Code, Path()], body: AssignMachine
+) -> dict[str, str]:
+    """Put the order's stage on a machine: the sheets it counts from now on go to this stage."""
+    orders.assign_stage(store(), order_no, stage, f"{body.site}/{body.machine}")
+    return {"order_no": order_no, "stage": stage, "machine": f"{body.site}/{body.machine}"}
+
+
+@app.get("/api/track/<token>")
+def track(token: Token) -> TrackingView:
+    """The public tracking JSON: progress and stage states, no personal data."""
+    return orders.track(store(), token)
+
+
+@app.get("/t/<token>", include_in_schema=False)
+def page(token: Token) -> Response[str]:
+    """The customer's tracking page."""
+    view = orders.track(store(), token)
+    return Response(200, "text/html; charset=utf-8", render_page(view, token))
+
+
+@app.get("/api/openapi.json", include_in_schema=False)
+def openapi() -> Response[str]:
+    """This API's OpenAPI 3.1 document."""
+    return Response(200, content_types.APPLICATION_JSON, openapi_json())
+
+
+def openapi_json() -> str:
+    """The OpenAPI document, also committed as docs/openapi.json."""
+    return app.get_openapi_json_schema(title="presstrack", version="1")
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Entry point."""
+    return app.resolve(event, context)

@@ -1,0 +1,71 @@
+"""Use cases of the order record: create, assign a stage to a machine, track."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+
+from cloud.domain.machines import JobRef, Machine
+from cloud.domain.orders import Order, StageKind, StagePlan, default_route, plan_stages
+from cloud.domain.tracking import TrackingView, tracking_view
+from cloud.service.ports import AlreadyExistsError, ConflictError, NotFoundError, Store
+
+TOKEN_BYTES = 24  # 192 random bits
+
+
+class InvalidRequestError(Exception):
+    """The request is well-formed but does not fit the order; the message names the field."""
+
+
+def new_token() -> str:
+    """An unguessable tracking token."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def create_order(
+    store: Store, order: Order, route: list[StagePlan] | None
+) -> tuple[str, bool]:
+    """Create an order with its route; idempotent by order number. Returns (token, created)."""
+    plans = route or default_route(order.quantity)
+    codes = [p.code for p in plans]
+    if len(set(codes)) != len(codes):
+        raise InvalidRequestError("route: stage codes must be unique")
+    token = new_token()
+    try:
+        store.create_order(order, plan_stages(order.order_no, plans), token)
+    except AlreadyExistsError:
+        existing = store.first_token(order.order_no)
+        if existing is None:
+            raise
+        return existing, False
+    return token, True
+
+
+def assign_stage(store: Store, order_no: str, stage_code: str, machine_key: str) -> None:
+    """Put an order's machine stage on a machine; sheets it counts from now on go there."""
+    for _ in range(8):
+        stage = store.get_stage(order_no, stage_code)
+        if stage is None:
+            raise NotFoundError(f"order {order_no} has no stage {stage_code!r}")
+        if stage.kind is not StageKind.MACHINE:
+            raise InvalidRequestError(f"stage: {stage_code!r} is marked by hand, not counted")
+        site, _, name = machine_key.partition("/")
+        machine = store.get_machine(machine_key) or Machine(site=site, machine=name)
+        try:
+            store.assign(
+                replace(machine, job=JobRef(order_no, stage_code)),
+                replace(stage, machine=machine_key),
+            )
+        except ConflictError:
+            continue
+        return
+    raise ConflictError(f"{machine_key}: busy, try again")
+
+
+def track(store: Store, token: str) -> TrackingView:
+    """The public view behind a tracking token."""
+    order_no = store.order_for_token(token)
+    found = store.get_order(order_no) if order_no else None
+    if found is None:
+        raise NotFoundError("no such tracking link")
+    return tracking_view(*found)

@@ -1,0 +1,83 @@
+"""`presstrack local`: template.yaml run on one machine with moto's server and Mosquitto."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infra.local.aws import LOCAL_CREDENTIALS, MotoServer, provision
+from infra.local.event_source import SqsEventSource
+from infra.local.http_api import HttpApi
+from infra.local.iot_rule import TopicRuleBridge
+from infra.local.lambdas import LocalFunction
+from infra.local.template import Template
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+@dataclass
+class LocalStack:
+    """Everything AWS would run for template.yaml, on 127.0.0.1."""
+
+    mqtt_url: str
+    http_port: int = 8000
+    template_path: Path = TEMPLATE
+    moto_port: int | None = None
+    template: Template = field(init=False)
+    moto: MotoServer = field(init=False)
+    functions: dict[str, LocalFunction] = field(default_factory=dict, init=False)
+    bridges: list[TopicRuleBridge] = field(default_factory=list, init=False)
+    sources: list[SqsEventSource] = field(default_factory=list, init=False)
+    api: HttpApi | None = field(default=None, init=False)
+
+    @property
+    def endpoint(self) -> str:
+        """moto's server URL; boto3 clients in this process use it too."""
+        return self.moto.endpoint
+
+    @property
+    def base_url(self) -> str:
+        """Base URL of the HTTP API."""
+        assert self.api is not None
+        return f"http://127.0.0.1:{self.api.port}"
+
+    def start(self) -> None:
+        """Start moto, create the resources, and run the rule, the queues and the API."""
+        self.template = Template.load(self.template_path)
+        self.moto = MotoServer(self.moto_port)
+        self.moto.start()
+        provision(self.template, self.moto.endpoint)
+        os.environ.update(LOCAL_CREDENTIALS)
+        os.environ["AWS_ENDPOINT_URL"] = self.moto.endpoint
+        routes = []
+        for spec in self.template.functions():
+            os.environ.update({k: str(v) for k, v in spec.environment.items()})
+        for spec in self.template.functions():
+            function = LocalFunction(spec)
+            self.functions[spec.logical_id] = function
+            for event in spec.sqs_events:
+                self.sources.append(SqsEventSource(
+                    event, self.template.ref(event.queue), self.template.physical_name(event.queue),
+                    function, self.moto.endpoint,
+                ))
+            routes += [(route, function) for route in spec.routes]
+        for rule in self.template.topic_rules():
+            self.bridges.append(TopicRuleBridge(rule, self.mqtt_url, self.moto.endpoint,
+                                                rule.error_bucket))
+        self.api = HttpApi(routes, self.http_port)
+        for part in (*self.sources, *self.bridges, self.api):
+            part.start()
+        log.info("local stack: API %s, AWS %s, broker %s", self.base_url, self.endpoint,
+                 self.mqtt_url)
+
+    def stop(self) -> None:
+        """Stop everything in reverse order."""
+        for part in (*self.bridges, *self.sources):
+            part.stop()
+        if self.api is not None:
+            self.api.stop()
+        self.moto.stop()

@@ -1,0 +1,187 @@
+"""The `presstrack` command: demo, local stack, edge agent and machine simulators."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STATE = Path("var")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from infra.demo import DemoOptions, run_demo
+
+    run_demo(DemoOptions(
+        state_dir=(args.state_dir / "demo").resolve(), mqtt_url=args.mqtt_url, http_port=args.port,
+        sheets=args.sheets, sheets_per_hour=args.sheets_per_hour, duration=args.duration,
+    ))
+    return 0
+
+
+def _local(args: argparse.Namespace) -> int:
+    from infra.broker import ensure_broker
+    from infra.local.stack import LocalStack
+
+    url, broker = ensure_broker(args.mqtt_url, args.state_dir / "local" / "mosquitto")
+    stack = LocalStack(mqtt_url=url, http_port=args.port)
+    stack.start()
+    print(f"API {stack.base_url}  AWS endpoint {stack.endpoint}  broker {url}", flush=True)
+    try:
+        _wait_for_signal()
+    finally:
+        stack.stop()
+        if broker is not None:
+            broker.stop()
+    return 0
+
+
+def _wait_for_signal() -> None:
+    stop = False
+
+    def _handler(_sig: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _handler)
+    with contextlib.suppress(KeyboardInterrupt):
+        while not stop:
+            time.sleep(0.5)
+
+
+def _run_until_signal(start: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a coroutine (created inside the loop) until SIGINT/SIGTERM, then cancel it."""
+
+    async def main() -> None:
+        task = asyncio.ensure_future(start())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+
+
+def _load_edge_config(path: Path) -> object:
+    from edge.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+
+
+def _edge_run(args: argparse.Namespace) -> int:
+    from edge.app import EdgeAgent
+    from edge.config import EdgeConfig
+
+    config = _load_edge_config(args.config)
+    assert isinstance(config, EdgeConfig)
+    _run_until_signal(lambda: EdgeAgent(config).run())
+    return 0
+
+
+def _edge_check(args: argparse.Namespace) -> int:
+    from edge.check import check_machines
+    from edge.config import EdgeConfig
+
+    config = _load_edge_config(args.config)
+    assert isinstance(config, EdgeConfig)
+    return asyncio.run(check_machines(config, sys.stdout))
+
+
+def _sim_press(args: argparse.Namespace) -> int:
+    from simulators.press_server import PressOptions, PressSimulator
+
+    options = PressOptions(
+        host=args.host, port=args.port, unit=args.unit, sheets_per_hour=args.sheets_per_hour,
+        lifetime=args.lifetime, start=args.start, job_sheets=args.job_sheets, truth=args.truth,
+        fault_after=args.fault_after, fault_for=args.fault_for,
+    )
+    _run_until_signal(lambda: PressSimulator(options).run())
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from presstrack.wire import dump_schemas
+
+    if args.openapi:
+        from cloud.handlers.api import openapi_json
+
+        print(openapi_json())
+    else:
+        print(dump_schemas(), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="presstrack", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="run everything locally and print the customer link")
+    demo.add_argument("--mqtt-url", help="use this broker instead of starting Mosquitto")
+    demo.add_argument("--port", type=int, default=8000, help="HTTP port of the API (8000)")
+    demo.add_argument("--duration", type=float, help="stop after this many seconds")
+    demo.add_argument("--sheets", type=int, default=5000, help="sheets in the demo order")
+    demo.add_argument("--sheets-per-hour", type=float, default=30_000, help="press speed")
+    demo.add_argument("--state-dir", type=Path, default=DEFAULT_STATE, help="where data goes")
+    demo.set_defaults(run=_demo)
+
+    local = commands.add_parser("local", help="run template.yaml locally (moto + Mosquitto)")
+    local.add_argument("--mqtt-url", help="use this broker instead of starting Mosquitto")
+    local.add_argument("--port", type=int, default=8000, help="HTTP port of the API (8000)")
+    local.add_argument("--state-dir", type=Path, default=DEFAULT_STATE, help="where data goes")
+    local.set_defaults(run=_local)
+
+    edge = commands.add_parser("edge", help="the shop-floor agent").add_subparsers(
+        dest="edge_command", required=True, metavar="COMMAND")
+    run = edge.add_parser("run", help="poll machines and publish snapshots")
+    run.add_argument("config", type=Path, help="YAML config file (see docs/edge.md)")
+    run.set_defaults(run=_edge_run)
+    check = edge.add_parser("check", help="validate a config and read every machine once")
+    check.add_argument("config", type=Path, help="YAML config file (see docs/edge.md)")
+    check.set_defaults(run=_edge_check)
+
+    sim = commands.add_parser("sim", help="machine simulators").add_subparsers(
+        dest="sim_command", required=True, metavar="MACHINE")
+    press = sim.add_parser("press", help="a sheet-fed press on Modbus TCP")
+    press.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    press.add_argument("--port", type=int, default=5020, help="Modbus TCP port (5020)")
+    press.add_argument("--unit", type=int, default=1, help="Modbus unit id (1)")
+    press.add_argument("--sheets-per-hour", type=float, default=12_000, help="speed (12000)")
+    press.add_argument("--lifetime", type=int, default=1_000_000, help="starting lifetime count")
+    press.add_argument("--start", action="store_true", help="start running at once")
+    press.add_argument("--job-sheets", type=int, help="stop when the job counter reaches this")
+    press.add_argument("--truth", type=Path, help="write ground truth JSON here")
+    press.add_argument("--fault-after", type=float, help="inject a fault after N seconds")
+    press.add_argument("--fault-for", type=float, default=10.0, help="fault lasts N seconds")
+    press.set_defaults(run=_sim_press)
+
+    schema = commands.add_parser("schema", help="print the wire JSON Schema (or OpenAPI)")
+    schema.add_argument("--openapi", action="store_true", help="print the OpenAPI document")
+    schema.set_defaults(run=_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `presstrack` command."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("botocore", "boto3", "urllib3", "pymodbus", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    result: int = args.run(args)
+    return result

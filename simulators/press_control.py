@@ -1,0 +1,24 @@
+"""Operate a simulated press over Modbus: what an operator's buttons do."""
+
+from __future__ import annotations
+
+from pymodbus.client import ModbusTcpClient
+
+from simulators.press_model import REG_COMMAND, Command
+
+
+class PressControlError(Exception):
+    """The press did not take the command."""
+
+
+def send_command(port: int, command: Command, unit: int = 1, host: str = "127.0.0.1") -> None:
+    """Write one command to the press's command register."""
+    modbus = ModbusTcpClient(host, port=port, timeout=2)
+    try:
+        if not modbus.connect():
+            raise PressControlError(f"press at {host}:{port} is not answering")
+        answer = modbus.write_register(REG_COMMAND, int(command), device_id=unit)
+        if answer.isError():
+            raise PressControlError(f"press refused {command.name}: {answer}")
+    finally:
+        modbus.close()

@@ -1,0 +1,131 @@
+"""The press simulator as a Modbus TCP server that writes its ground truth to a file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pymodbus.constants import ExcCodes
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+from simulators.press_model import (
+    FAULT_PAPER_JAM,
+    REG_COMMAND,
+    REGISTER_COUNT,
+    Command,
+    PressModel,
+    PressState,
+)
+
+log = logging.getLogger(__name__)
+
+WRITE_FUNCTION_CODES = {6, 16, 22, 23}
+
+
+@dataclass(frozen=True)
+class PressOptions:
+    """How the simulated press is set up."""
+
+    host: str = "127.0.0.1"
+    port: int = 5020
+    unit: int = 1
+    sheets_per_hour: float = 12_000
+    lifetime: int = 1_000_000
+    start: bool = False
+    job_sheets: int | None = None
+    truth: Path | None = None
+    tick_seconds: float = 0.05
+    fault_after: float | None = None
+    fault_for: float = 10.0
+
+
+def write_truth(path: Path, model: PressModel) -> None:
+    """Atomically replace the truth file so a reader never sees half of it."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps({**model.truth(), "ts": time.time()}))
+    os.replace(tmp, path)
+
+
+class PressSimulator:
+    """Runs a PressModel in real time behind a Modbus TCP server."""
+
+    def __init__(self, options: PressOptions) -> None:
+        self.options = options
+        self.model = PressModel(
+            sheets_per_hour=options.sheets_per_hour,
+            lifetime=options.lifetime,
+            job_target=options.job_sheets,
+            state=PressState.RUNNING if options.start else PressState.IDLE,
+        )
+        device = SimDevice(
+            id=options.unit,
+            simdata=[SimData(0, count=REGISTER_COUNT, datatype=DataType.REGISTERS)],
+            action=self._on_request,
+        )
+        self.server = ModbusTcpServer(context=device, address=(options.host, options.port))
+
+    async def _on_request(
+        self,
+        function_code: int,
+        start_address: int,
+        address: int,
+        count: int,
+        registers: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> ExcCodes | None:
+        if function_code in WRITE_FUNCTION_CODES and set_values is not None:
+            for offset, value in enumerate(set_values):
+                if address + offset == REG_COMMAND:
+                    self.model.command(int(value))
+                    log.info("command %d -> state %s", value, self.model.state.name)
+            set_values[:] = [0] * len(set_values)  # type: ignore[assignment]
+            self._write_truth()
+        registers[start_address : start_address + REGISTER_COUNT] = self.model.registers()
+        return None
+
+    def _write_truth(self) -> None:
+        if self.options.truth is not None:
+            write_truth(self.options.truth, self.model)
+
+    async def _run_model(self) -> None:
+        last = time.monotonic()
+        started = last
+        fault_started: float | None = None
+        while True:
+            await asyncio.sleep(self.options.tick_seconds)
+            now = time.monotonic()
+            self.model.advance(now - last)
+            last = now
+            after = self.options.fault_after
+            if after is not None and fault_started is None and now - started >= after:
+                self.model.fault(FAULT_PAPER_JAM)
+                fault_started = now
+            elif (
+                fault_started is not None
+                and self.model.state is PressState.FAULT
+                and now - fault_started >= self.options.fault_for
+            ):
+                self.model.command(Command.CLEAR_FAULT)
+                self.model.command(Command.START)
+            self._write_truth()
+
+    async def run(self) -> None:
+        """Serve until cancelled; the truth file is current when this returns."""
+        ticker = asyncio.create_task(self._run_model())
+        try:
+            log.info("press listening on %s:%d unit %d", self.options.host, self.options.port,
+                     self.options.unit)
+            await self.server.serve_forever()
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+            await self.server.shutdown()
+            self._write_truth()
