@@ -36,7 +36,11 @@ class MachineWorker:
     """Polls one machine on a fixed period and turns readings into outbox messages."""
 
     def __init__(
-        self, config: EdgeConfig, machine: MachineConfig, hub: ModbusHub, outbox: Outbox,
+        self,
+        config: EdgeConfig,
+        machine: MachineConfig,
+        hub: ModbusHub,
+        outbox: Outbox,
         publisher: MqttPublisher,
     ) -> None:
         self.config, self.machine, self.outbox, self.publisher = config, machine, outbox, publisher
@@ -71,7 +75,10 @@ class MachineWorker:
             reading = Reading(available=False)
         else:
             step = advance_odometer(
-                self.odometer, raw.counter, time.time(), self.machine.counter.bits,
+                self.odometer,
+                raw.counter,
+                time.time(),
+                self.machine.counter.bits,
                 self.machine.rated_per_hour,
             )
             if step.kind in ("wrap", "reset"):
@@ -80,8 +87,7 @@ class MachineWorker:
             reading = Reading(True, normalise_state(self.machine, raw), step.state.total, raw.job)
         now = time.monotonic()
         report = self.config.report
-        if should_report(self.last, reading, now, report.counter_seconds,
-                         report.heartbeat_seconds):
+        if should_report(self.last, reading, now, report.counter_seconds, report.heartbeat_seconds):
             self._commit(reading)
             self.last = Published(reading, now)
 
@@ -93,9 +99,14 @@ class MachineWorker:
                     lifetime=reading.total, unit=self.machine.counter.unit, job=reading.job_raw
                 )
             snapshot = MachineSnapshot(
-                site=self.config.site, machine=self.machine.id, agent=self.config.agent,
-                seq=seq, ts=datetime.now(UTC), available=reading.available,
-                state=reading.state, counters=counters,
+                site=self.config.site,
+                machine=self.machine.id,
+                agent=self.config.agent,
+                seq=seq,
+                ts=datetime.now(UTC),
+                available=reading.available,
+                state=reading.state,
+                counters=counters,
             )
             return snapshot.topic, snapshot.to_json()
 
@@ -122,8 +133,13 @@ class EdgeAgent:
 
     async def run(self) -> None:
         """Run until cancelled; the outbox is closed cleanly on the way out."""
-        log.info("agent %s/%s: %d machines, outbox depth %d", self.config.site,
-                 self.config.agent, len(self.workers), self.outbox.depth())
+        log.info(
+            "agent %s/%s: %d machines, outbox depth %d",
+            self.config.site,
+            self.config.agent,
+            len(self.workers),
+            self.outbox.depth(),
+        )
         tasks = [asyncio.create_task(self.publisher.run(), name="publisher")]
         tasks += [asyncio.create_task(w.run(), name=w.machine.id) for w in self.workers]
         try:

@@ -25,8 +25,11 @@ async def check_machines(config: EdgeConfig, out: TextIO) -> int:
             out.write(f"{machine.id:<20} {endpoint:<24} {'-':>12} {'-':>8}  ERROR {error}\n")
             continue
         state = normalise_state(machine, raw)
-        words = (f"{state.item}/{state.mode}" + (f"/{state.detail}" if state.detail else "")
-                 if state else "-")
+        words = (
+            f"{state.item}/{state.mode}" + (f"/{state.detail}" if state.detail else "")
+            if state
+            else "-"
+        )
         job = "-" if raw.job is None else str(raw.job)
         out.write(f"{machine.id:<20} {endpoint:<24} {raw.counter:>12} {job:>8}  {words}\n")
     for hub in hubs.values():

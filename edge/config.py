@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from presstrack.wire import CounterUnit, MachineState, Slug
 
@@ -133,14 +133,15 @@ class EdgeConfig(_Config):
     outbox: OutboxConfig = OutboxConfig()
     machines: Annotated[list[MachineConfig], Field(min_length=1)]
 
-    @model_validator(mode="after")
-    def _unique_machines(self) -> EdgeConfig:
+    @field_validator("machines")
+    @classmethod
+    def _unique_machines(cls, machines: list[MachineConfig]) -> list[MachineConfig]:
         seen: set[str] = set()
-        for index, machine in enumerate(self.machines):
+        for index, machine in enumerate(machines):
             if machine.id in seen:
-                raise ValueError(f"machines[{index}].id: duplicate machine id {machine.id!r}")
+                raise ValueError(f"duplicate machine id {machine.id!r} at machines[{index}]")
             seen.add(machine.id)
-        return self
+        return machines
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -163,8 +164,9 @@ def parse_config(data: object, source: str = "config") -> EdgeConfig:
     try:
         return EdgeConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(f"{source}: invalid configuration\n{describe_validation_error(error)}"
-                          ) from error
+        raise ConfigError(
+            f"{source}: invalid configuration\n{describe_validation_error(error)}"
+        ) from error
 
 
 def load_config(path: Path) -> EdgeConfig:

@@ -87,9 +87,7 @@ class Outbox:
                 " last_raw = excluded.last_raw, last_time = excluded.last_time",
                 (machine_id, seq, odometer.total, odometer.last_raw, odometer.last_time),
             )
-            self._db.execute(
-                "INSERT INTO outbox (topic, payload) VALUES (?, ?)", (topic, payload)
-            )
+            self._db.execute("INSERT INTO outbox (topic, payload) VALUES (?, ?)", (topic, payload))
             self._enforce_bound()
         return seq
 

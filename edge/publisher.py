@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -65,7 +66,9 @@ class MqttPublisher:
     def _connected_now(self) -> None:
         log.info("mqtt connected to %s", self.config.url)
         self._client.publish(
-            agent_status_topic(self.site, self.agent), self._status(online=True), qos=1,
+            agent_status_topic(self.site, self.agent),
+            self._status(online=True),
+            qos=1,
             retain=True,
         )
         self._inflight.clear()
@@ -112,8 +115,10 @@ class MqttPublisher:
         finally:
             if self._client.is_connected():
                 info = self._client.publish(
-                    agent_status_topic(self.site, self.agent), self._status(online=False),
-                    qos=1, retain=True,
+                    agent_status_topic(self.site, self.agent),
+                    self._status(online=False),
+                    qos=1,
+                    retain=True,
                 )
                 await asyncio.to_thread(info.wait_for_publish, 2.0)
             self._client.disconnect()
@@ -132,7 +137,5 @@ class MqttPublisher:
                 self._sent_up_to = row.id
             self._wake.clear()
             if len(rows) < room or room <= 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), 1.0)
-                except TimeoutError:
-                    pass

@@ -42,7 +42,9 @@ def mosquitto_binary() -> str:
     """Path of the mosquitto executable."""
     found = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
     if found is None:
-        raise BrokerError("mosquitto is not installed: run `make setup` (apt-get install mosquitto)")
+        raise BrokerError(
+            "mosquitto is not installed: run `make setup` (apt-get install mosquitto)"
+        )
     return found
 
 
@@ -61,13 +63,15 @@ class Mosquitto:
         conf.write_text(_CONFIG.format(port=self.port, data=self.data_dir))
         self._process = subprocess.Popen(
             [mosquitto_binary(), "-c", str(conf)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             wait_for_port("127.0.0.1", self.port, 10)
         except TimeoutError as error:
-            raise BrokerError(f"mosquitto did not start; see {self.data_dir}/mosquitto.log"
-                              ) from error
+            raise BrokerError(
+                f"mosquitto did not start; see {self.data_dir}/mosquitto.log"
+            ) from error
         log.info("mosquitto listening on %s", self.url)
 
     def stop(self) -> None:

@@ -38,8 +38,9 @@ class DemoOptions:
     duration: float | None = None
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str,
-               children: Sequence[Child] = ()) -> None:
+def wait_until(
+    check: Callable[[], bool], timeout: float, what: str, children: Sequence[Child] = ()
+) -> None:
     """Poll `check()` until it is true; fail early if a child process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -61,12 +62,26 @@ def run_demo(options: DemoOptions) -> None:
     try:
         stack.start()
         press_port = free_port()
-        children.append(Child("press", [
-            "sim", "press", "--port", str(press_port), "--sheets-per-hour",
-            str(options.sheets_per_hour), "--truth", str(state / "press-truth.json"),
-        ], state / "logs").start())
+        children.append(
+            Child(
+                "press",
+                [
+                    "sim",
+                    "press",
+                    "--port",
+                    str(press_port),
+                    "--sheets-per-hour",
+                    str(options.sheets_per_hour),
+                    "--truth",
+                    str(state / "press-truth.json"),
+                ],
+                state / "logs",
+            ).start()
+        )
         config = {
-            "site": SITE, "agent": AGENT, "state_dir": str(state / "edge"),
+            "site": SITE,
+            "agent": AGENT,
+            "state_dir": str(state / "edge"),
             "mqtt": {"url": mqtt_url},
             "report": {"counter_seconds": 1, "heartbeat_seconds": 30},
             "machines": [press_machine(PRESS, press_port)],
@@ -74,16 +89,30 @@ def run_demo(options: DemoOptions) -> None:
         config_path = state / "edge.yaml"
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         children.append(Child("edge", ["edge", "run", str(config_path)], state / "logs").start())
-        wait_until(lambda: store().get_machine(f"{SITE}/{PRESS}") is not None, 60,
-                   "the press's first snapshot", children)
+        wait_until(
+            lambda: store().get_machine(f"{SITE}/{PRESS}") is not None,
+            60,
+            "the press's first snapshot",
+            children,
+        )
         api = ApiClient(stack.base_url)
         order_no = f"DEMO-{datetime.now(UTC):%Y%m%d-%H%M%S}"
-        created = api.call("POST", "/api/orders", {
-            "order_no": order_no, "customer": "示例客户", "product": "画册 A4 彩色",
-            "quantity": options.sheets, "due": (date.today() + timedelta(days=3)).isoformat(),
-        })
-        api.call("PUT", f"/api/orders/{order_no}/stages/printing/machine",
-                 {"site": SITE, "machine": PRESS})
+        created = api.call(
+            "POST",
+            "/api/orders",
+            {
+                "order_no": order_no,
+                "customer": "示例客户",
+                "product": "画册 A4 彩色",
+                "quantity": options.sheets,
+                "due": (date.today() + timedelta(days=3)).isoformat(),
+            },
+        )
+        api.call(
+            "PUT",
+            f"/api/orders/{order_no}/stages/printing/machine",
+            {"site": SITE, "machine": PRESS},
+        )
         send_command(press_port, Command.NEW_JOB)
         send_command(press_port, Command.START)
         print(f"\nOrder {order_no}: {options.sheets} sheets on {SITE}/{PRESS}")
@@ -104,8 +133,11 @@ def _report(api: ApiClient, path: str, duration: float | None) -> None:
     deadline = None if duration is None else time.monotonic() + duration
     while True:
         view = api.call("GET", path)
-        print(f"{datetime.now():%H:%M:%S}  printed {view['printed']} / {view['planned']} "
-              f"sheets, now at: {view['status']}", flush=True)
+        print(
+            f"{datetime.now():%H:%M:%S}  printed {view['printed']} / {view['planned']} "
+            f"sheets, now at: {view['status']}",
+            flush=True,
+        )
         left = 5.0 if deadline is None else min(5.0, deadline - time.monotonic())
         if left <= 0:
             return

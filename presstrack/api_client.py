@@ -28,8 +28,11 @@ class ApiClient:
         headers = {"content-type": "application/json"} if data is not None else {}
         if self.api_key:
             headers["x-api-key"] = self.api_key
-        req = urllib.request.Request(self.base_url + path, data=data, headers=headers,
-                                     method=method)
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must be http(s): {self.base_url}")
+        req = urllib.request.Request(  # noqa: S310  (scheme checked above)
+            self.base_url + path, data=data, headers=headers, method=method
+        )
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as answer:  # noqa: S310
                 return answer.status, _decode(answer.read(), answer.headers.get_content_type())

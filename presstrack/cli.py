@@ -19,10 +19,16 @@ DEFAULT_STATE = Path("var")
 def _demo(args: argparse.Namespace) -> int:
     from infra.demo import DemoOptions, run_demo
 
-    run_demo(DemoOptions(
-        state_dir=(args.state_dir / "demo").resolve(), mqtt_url=args.mqtt_url, http_port=args.port,
-        sheets=args.sheets, sheets_per_hour=args.sheets_per_hour, duration=args.duration,
-    ))
+    run_demo(
+        DemoOptions(
+            state_dir=(args.state_dir / "demo").resolve(),
+            mqtt_url=args.mqtt_url,
+            http_port=args.port,
+            sheets=args.sheets,
+            sheets_per_hour=args.sheets_per_hour,
+            duration=args.duration,
+        )
+    )
     return 0
 
 
@@ -103,9 +109,16 @@ def _sim_press(args: argparse.Namespace) -> int:
     from simulators.press_server import PressOptions, PressSimulator
 
     options = PressOptions(
-        host=args.host, port=args.port, unit=args.unit, sheets_per_hour=args.sheets_per_hour,
-        lifetime=args.lifetime, start=args.start, job_sheets=args.job_sheets, truth=args.truth,
-        fault_after=args.fault_after, fault_for=args.fault_for,
+        host=args.host,
+        port=args.port,
+        unit=args.unit,
+        sheets_per_hour=args.sheets_per_hour,
+        lifetime=args.lifetime,
+        start=args.start,
+        job_sheets=args.job_sheets,
+        truth=args.truth,
+        fault_after=args.fault_after,
+        fault_for=args.fault_for,
     )
     _run_until_signal(lambda: PressSimulator(options).run())
     return 0
@@ -145,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     local.set_defaults(run=_local)
 
     edge = commands.add_parser("edge", help="the shop-floor agent").add_subparsers(
-        dest="edge_command", required=True, metavar="COMMAND")
+        dest="edge_command", required=True, metavar="COMMAND"
+    )
     run = edge.add_parser("run", help="poll machines and publish snapshots")
     run.add_argument("config", type=Path, help="YAML config file (see docs/edge.md)")
     run.set_defaults(run=_edge_run)
@@ -154,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_edge_check)
 
     sim = commands.add_parser("sim", help="machine simulators").add_subparsers(
-        dest="sim_command", required=True, metavar="MACHINE")
+        dest="sim_command", required=True, metavar="MACHINE"
+    )
     press = sim.add_parser("press", help="a sheet-fed press on Modbus TCP")
     press.add_argument("--host", default="127.0.0.1", help="address to listen on")
     press.add_argument("--port", type=int, default=5020, help="Modbus TCP port (5020)")

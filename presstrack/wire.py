@@ -9,7 +9,6 @@ number of times and still arrive at exactly the truth.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -183,5 +182,3 @@ def dump_schemas(indent: int = 2) -> str:
         "messages": json_schemas(),
     }
     return json.dumps(doc, indent=indent, sort_keys=True) + "\n"
-
-

@@ -23,8 +23,14 @@ STATE_MAP: dict[int, dict[str, str]] = {
 }
 
 
-def press_machine(machine_id: str, port: int, unit: int = 1, counter_bits: int = 32,
-                  poll_seconds: float = 0.5, rated_per_hour: int = 36_000) -> dict[str, Any]:
+def press_machine(
+    machine_id: str,
+    port: int,
+    unit: int = 1,
+    counter_bits: int = 32,
+    poll_seconds: float = 0.5,
+    rated_per_hour: int = 36_000,
+) -> dict[str, Any]:
     """One `machines:` entry of an edge config for a simulated press."""
     counter = (
         {"address": REG_LIFETIME_32, "type": "uint32"}
@@ -41,7 +47,7 @@ def press_machine(machine_id: str, port: int, unit: int = 1, counter_bits: int =
         "job_counter": {"address": REG_JOB, "type": "uint16"},
         "state": {
             "address": REG_STATE,
-            "map": {int(k): v for k, v in STATE_MAP.items()},
+            "map": {int(k): dict(v) for k, v in STATE_MAP.items()},
             "fault_code": {"address": REG_FAULT},
         },
     }

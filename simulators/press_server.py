@@ -10,6 +10,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
@@ -85,7 +86,7 @@ class PressSimulator:
                 if address + offset == REG_COMMAND:
                     self.model.command(int(value))
                     log.info("command %d -> state %s", value, self.model.state.name)
-            set_values[:] = [0] * len(set_values)  # type: ignore[assignment]
+            cast(list[int], set_values)[:] = [0] * len(set_values)  # command register reads 0
             self._write_truth()
         registers[start_address : start_address + REGISTER_COUNT] = self.model.registers()
         return None
@@ -120,8 +121,12 @@ class PressSimulator:
         """Serve until cancelled; the truth file is current when this returns."""
         ticker = asyncio.create_task(self._run_model())
         try:
-            log.info("press listening on %s:%d unit %d", self.options.host, self.options.port,
-                     self.options.unit)
+            log.info(
+                "press listening on %s:%d unit %d",
+                self.options.host,
+                self.options.port,
+                self.options.unit,
+            )
             await self.server.serve_forever()
         finally:
             ticker.cancel()

@@ -50,11 +50,18 @@ def _versioned(version: int) -> dict[str, Any]:
 def machine_item(m: Machine) -> dict[str, Any]:
     """The stored form of a machine, with its version bumped."""
     return {
-        "pk": f"MACHINE#{m.key}", "sk": "MACHINE", "site": m.site, "machine": m.machine,
-        "seq": m.seq, "lifetime": m.lifetime, "available": m.available,
+        "pk": f"MACHINE#{m.key}",
+        "sk": "MACHINE",
+        "site": m.site,
+        "machine": m.machine,
+        "seq": m.seq,
+        "lifetime": m.lifetime,
+        "available": m.available,
         "state": m.state.model_dump(mode="json", exclude_none=True) if m.state else None,
-        "seen": _iso(m.seen), "job_order": m.job.order_no if m.job else None,
-        "job_stage": m.job.stage if m.job else None, "unattributed": m.unattributed,
+        "seen": _iso(m.seen),
+        "job_order": m.job.order_no if m.job else None,
+        "job_stage": m.job.stage if m.job else None,
+        "unattributed": m.unattributed,
         "version": m.version + 1,
     }
 
@@ -63,11 +70,15 @@ def machine_from(item: dict[str, Any]) -> Machine:
     """A machine from its stored form."""
     job = JobRef(item["job_order"], item["job_stage"]) if item.get("job_order") else None
     return Machine(
-        site=item["site"], machine=item["machine"], seq=int(item["seq"]),
+        site=item["site"],
+        machine=item["machine"],
+        seq=int(item["seq"]),
         lifetime=int(item["lifetime"]) if item.get("lifetime") is not None else None,
         available=bool(item["available"]),
         state=MachineState.model_validate(item["state"]) if item.get("state") else None,
-        seen=_dt(item.get("seen")), job=job, unattributed=int(item.get("unattributed", 0)),
+        seen=_dt(item.get("seen")),
+        job=job,
+        unattributed=int(item.get("unattributed", 0)),
         version=int(item["version"]),
     )
 
@@ -75,21 +86,37 @@ def machine_from(item: dict[str, Any]) -> Machine:
 def stage_item(s: Stage) -> dict[str, Any]:
     """The stored form of a stage, with its version bumped."""
     return {
-        "pk": f"ORDER#{s.order_no}", "sk": f"STAGE#{s.code}", "order_no": s.order_no,
-        "code": s.code, "name": s.name, "kind": s.kind.value, "position": s.position,
-        "planned": s.planned, "good": s.good, "state": s.state.value, "machine": s.machine,
-        "started": _iso(s.started), "ended": _iso(s.ended), "version": s.version + 1,
+        "pk": f"ORDER#{s.order_no}",
+        "sk": f"STAGE#{s.code}",
+        "order_no": s.order_no,
+        "code": s.code,
+        "name": s.name,
+        "kind": s.kind.value,
+        "position": s.position,
+        "planned": s.planned,
+        "good": s.good,
+        "state": s.state.value,
+        "machine": s.machine,
+        "started": _iso(s.started),
+        "ended": _iso(s.ended),
+        "version": s.version + 1,
     }
 
 
 def stage_from(item: dict[str, Any]) -> Stage:
     """A stage from its stored form."""
     return Stage(
-        order_no=item["order_no"], code=item["code"], name=item["name"],
-        kind=StageKind(item["kind"]), position=int(item["position"]),
+        order_no=item["order_no"],
+        code=item["code"],
+        name=item["name"],
+        kind=StageKind(item["kind"]),
+        position=int(item["position"]),
         planned=int(item["planned"]) if item.get("planned") is not None else None,
-        good=int(item["good"]), state=StageState(item["state"]), machine=item.get("machine"),
-        started=_dt(item.get("started")), ended=_dt(item.get("ended")),
+        good=int(item["good"]),
+        state=StageState(item["state"]),
+        machine=item.get("machine"),
+        started=_dt(item.get("started")),
+        ended=_dt(item.get("ended")),
         version=int(item["version"]),
     )
 
@@ -97,8 +124,11 @@ def stage_from(item: dict[str, Any]) -> Stage:
 def order_from(item: dict[str, Any]) -> Order:
     """An order from its stored form."""
     return Order(
-        order_no=item["order_no"], customer=item["customer"], product=item["product"],
-        quantity=int(item["quantity"]), due=date.fromisoformat(item["due"]),
+        order_no=item["order_no"],
+        customer=item["customer"],
+        product=item["product"],
+        quantity=int(item["quantity"]),
+        due=date.fromisoformat(item["due"]),
         created=datetime.fromisoformat(item["created"]),
     )
 
@@ -121,7 +151,8 @@ class DynamoStore:
         return _load(item) if item else None
 
     def _put(self, item: dict[str, Any], version: int) -> TransactWriteItemTypeDef:
-        return {"Put": {"TableName": self.table, "Item": _dump(item), **_versioned(version)}}
+        put: Any = {"TableName": self.table, "Item": _dump(item), **_versioned(version)}
+        return {"Put": put}
 
     def _transact(self, items: list[TransactWriteItemTypeDef], conflict: type[StoreError]) -> None:
         try:
@@ -155,13 +186,24 @@ class DynamoStore:
     def create_order(self, order: Order, stages: list[Stage], token: str) -> None:
         now = datetime.now(UTC).isoformat()
         order_item = {
-            "pk": f"ORDER#{order.order_no}", "sk": "ORDER", "order_no": order.order_no,
-            "customer": order.customer, "product": order.product, "quantity": order.quantity,
-            "due": order.due.isoformat(), "created": order.created.isoformat(), "token": token,
+            "pk": f"ORDER#{order.order_no}",
+            "sk": "ORDER",
+            "order_no": order.order_no,
+            "customer": order.customer,
+            "product": order.product,
+            "quantity": order.quantity,
+            "due": order.due.isoformat(),
+            "created": order.created.isoformat(),
+            "token": token,
             "version": 1,
         }
-        token_item = {"pk": f"TOKEN#{token}", "sk": "TOKEN", "order_no": order.order_no,
-                      "created": now, "version": 1}
+        token_item = {
+            "pk": f"TOKEN#{token}",
+            "sk": "TOKEN",
+            "order_no": order.order_no,
+            "created": now,
+            "version": 1,
+        }
         items = [self._put(order_item, 0), self._put(token_item, 0)]
         items += [self._put(stage_item(s), 0) for s in stages]
         self._transact(items, AlreadyExistsError)
@@ -193,8 +235,13 @@ class DynamoStore:
 
     def quarantine(self, reason: str, body: str, message_id: str) -> None:
         now = datetime.now(UTC)
-        item = {"pk": f"QUARANTINE#{now.date().isoformat()}", "sk": f"{now.isoformat()}#{message_id}",
-                "reason": reason, "body": body, "message_id": message_id}
+        item = {
+            "pk": f"QUARANTINE#{now.date().isoformat()}",
+            "sk": f"{now.isoformat()}#{message_id}",
+            "reason": reason,
+            "body": body,
+            "message_id": message_id,
+        }
         try:
             self.client.put_item(TableName=self.table, Item=_dump(item))
         except ClientError as error:

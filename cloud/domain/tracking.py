@@ -51,9 +51,14 @@ def tracking_view(order: Order, stages: list[Stage]) -> TrackingView:
         status=current.code if current is not None else "completed",
         stages=[
             StageView(
-                code=s.code, name=s.name, kind=s.kind, state=s.state,
-                done=s.good if s.kind is StageKind.MACHINE else None, planned=s.planned,
-                started=s.started, ended=s.ended,
+                code=s.code,
+                name=s.name,
+                kind=s.kind,
+                state=s.state,
+                done=s.good if s.kind is StageKind.MACHINE else None,
+                planned=s.planned,
+                started=s.started,
+                ended=s.ended,
             )
             for s in ordered
         ],

@@ -25,7 +25,9 @@ Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 
 
 def _problem(status: int, message: str) -> Response[str]:
-    return Response(status, content_types.APPLICATION_JSON, Problem(message=message).model_dump_json())
+    return Response(
+        status, content_types.APPLICATION_JSON, Problem(message=message).model_dump_json()
+    )
 
 
 @app.exception_handler(NotFoundError)
@@ -43,15 +45,22 @@ def _conflict(error: ConflictError) -> Response[str]:
     return _problem(409, str(error))
 
 
-@app.post("/api/orders", responses={201: {"description": "created"}, 200: {"description": "exists"}})
+@app.post(
+    "/api/orders", responses={201: {"description": "created"}, 200: {"description": "exists"}}
+)
 def create_order(body: CreateOrder) -> tuple[OrderCreated, int]:
     """Create an order and its tracking link; sending the same order number again is a no-op."""
-    order = Order(body.order_no, body.customer, body.product, body.quantity, body.due,
-                  datetime.now(UTC))
+    order = Order(
+        body.order_no, body.customer, body.product, body.quantity, body.due, datetime.now(UTC)
+    )
     route = [s.plan() for s in body.route] if body.route else None
     token, created = orders.create_order(store(), order, route)
-    answer = OrderCreated(order_no=body.order_no, token=token, tracking_page=f"/t/{token}",
-                          tracking_json=f"/api/track/{token}")
+    answer = OrderCreated(
+        order_no=body.order_no,
+        token=token,
+        tracking_page=f"/t/{token}",
+        tracking_json=f"/api/track/{token}",
+    )
     return answer, 201 if created else 200
 
 

@@ -26,7 +26,8 @@ _SCRIPT = """
 (function(){var u="/api/track/"+document.body.dataset.token;
 function tick(){fetch(u,{cache:"no-store"}).then(function(r){return r.json()}).then(function(d){
 d.stages.forEach(function(s){var e=document.getElementById("s-"+s.code);if(!e)return;
-e.dataset.state=s.state;var p=e.querySelector(".n");if(p&&s.planned)p.textContent=s.done+" / "+s.planned;
+e.dataset.state=s.state;var p=e.querySelector(".n");
+if(p&&s.planned)p.textContent=s.done+" / "+s.planned;
 var b=e.querySelector("progress");if(b&&s.planned){b.max=s.planned;b.value=s.done}});
 document.getElementById("printed").textContent=d.printed;}).catch(function(){})}
 setInterval(tick,5000);})();
@@ -36,12 +37,16 @@ setInterval(tick,5000);})();
 def _stage(s: StageView) -> str:
     progress = ""
     if s.planned:
-        progress = (f'<progress max="{s.planned}" value="{s.done or 0}"></progress>'
-                    f'<span class="n">{s.done or 0} / {s.planned}</span>')
+        progress = (
+            f'<progress max="{s.planned}" value="{s.done or 0}"></progress>'
+            f'<span class="n">{s.done or 0} / {s.planned}</span>'
+        )
     when = f"<time>{escape(s.ended.strftime('%m-%d %H:%M'))}</time>" if s.ended else ""
-    return (f'<li id="s-{escape(s.code)}" data-state="{s.state.value}" '
-            f'style="border-color:{_COLOURS[s.state]}"><b>{escape(s.name)}</b> '
-            f"<i>{_WORDS[s.state]}</i> {when}{progress}</li>")
+    return (
+        f'<li id="s-{escape(s.code)}" data-state="{s.state.value}" '
+        f'style="border-color:{_COLOURS[s.state]}"><b>{escape(s.name)}</b> '
+        f"<i>{_WORDS[s.state]}</i> {when}{progress}</li>"
+    )
 
 
 def render_page(view: TrackingView, token: str) -> str:
@@ -51,7 +56,8 @@ def render_page(view: TrackingView, token: str) -> str:
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>订单 {escape(view.order_no)}</title>
 <style>body{{font-family:sans-serif;margin:0;padding:1em;max-width:40em}}
-ol{{list-style:none;padding:0}}li{{border-left:6px solid;padding:.5em;margin:.4em 0;background:#fafafa}}
+ol{{list-style:none;padding:0}}
+li{{border-left:6px solid;padding:.5em;margin:.4em 0;background:#fafafa}}
 progress{{width:100%}}i{{font-style:normal;color:#555}}</style></head>
 <body data-token="{escape(token)}"><h1>订单 {escape(view.order_no)}</h1>
 <p>{escape(view.product)} · 已印 <b id="printed">{view.printed}</b> / {view.planned} 张 ·

@@ -22,9 +22,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def create_order(
-    store: Store, order: Order, route: list[StagePlan] | None
-) -> tuple[str, bool]:
+def create_order(store: Store, order: Order, route: list[StagePlan] | None) -> tuple[str, bool]:
     """Create an order with its route; idempotent by order number. Returns (token, created)."""
     plans = route or default_route(order.quantity)
     codes = [p.code for p in plans]

@@ -67,5 +67,7 @@ def advance_odometer(
     elapsed = max(0.0, now - (state.last_time if state.last_time is not None else now))
     ceiling = rated_per_hour * elapsed / 3600.0 * WRAP_SPEED_SLACK + 1
     if state.last_raw >= modulus * WRAP_NEAR_MAX and through_wrap <= ceiling:
-        return CounterStep(OdometerState(state.total + through_wrap, raw, now), through_wrap, "wrap")
+        return CounterStep(
+            OdometerState(state.total + through_wrap, raw, now), through_wrap, "wrap"
+        )
     return CounterStep(OdometerState(state.total + raw, raw, now), raw, "reset")

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105  (moto accepts any key)
+    "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_DEFAULT_REGION": REGION,
 }
 
@@ -56,7 +56,8 @@ class MotoServer:
         """Start and wait until it answers."""
         self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             env={**os.environ, **LOCAL_CREDENTIALS},
         )
         wait_for_port("127.0.0.1", self.port, 30)
@@ -76,15 +77,24 @@ class MotoServer:
 
 def client(service: str, endpoint: str) -> Any:
     """A boto3 client of the local stack."""
-    return boto3.client(
-        service, endpoint_url=endpoint, region_name=REGION,
+    factory: Any = boto3.client
+    return factory(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
         aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
 
 
-_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
-               "LocalSecondaryIndexes", "StreamSpecification", "BillingMode")
+_TABLE_KEYS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "StreamSpecification",
+    "BillingMode",
+)
 
 
 def provision(template: Template, endpoint: str) -> None:
@@ -103,8 +113,12 @@ def provision(template: Template, endpoint: str) -> None:
     for lid in queues:
         props = template.resolve(template.resources[lid].get("Properties", {}))
         attributes = {}
-        for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds",
-                    "ReceiveMessageWaitTimeSeconds"):
+        for key in (
+            "VisibilityTimeout",
+            "MessageRetentionPeriod",
+            "DelaySeconds",
+            "ReceiveMessageWaitTimeSeconds",
+        ):
             if key in props:
                 attributes[key] = str(props[key])
         if "RedrivePolicy" in props:
@@ -112,8 +126,15 @@ def provision(template: Template, endpoint: str) -> None:
         sqs.create_queue(QueueName=template.physical_name(lid), Attributes=attributes)
     for lid in template.of_type("AWS::S3::Bucket"):
         s3.create_bucket(Bucket=template.physical_name(lid))
-    known = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::IAM::Role",
-             "AWS::IoT::TopicRule", "AWS::Serverless::Function", "AWS::Serverless::HttpApi"}
+    known = {
+        "AWS::DynamoDB::Table",
+        "AWS::SQS::Queue",
+        "AWS::S3::Bucket",
+        "AWS::IAM::Role",
+        "AWS::IoT::TopicRule",
+        "AWS::Serverless::Function",
+        "AWS::Serverless::HttpApi",
+    }
     unknown = {r["Type"] for r in template.resources.values()} - known
     if unknown:
         raise TemplateError(f"the local stack cannot run {sorted(unknown)}")

@@ -17,8 +17,14 @@ log = logging.getLogger(__name__)
 class SqsEventSource:
     """Polls one queue and invokes one function with batches of up to BatchSize records."""
 
-    def __init__(self, event: SqsEvent, queue_url: str, queue_name: str, function: LocalFunction,
-                 endpoint: str) -> None:
+    def __init__(
+        self,
+        event: SqsEvent,
+        queue_url: str,
+        queue_name: str,
+        function: LocalFunction,
+        endpoint: str,
+    ) -> None:
         self.event, self.queue_url, self.function = event, queue_url, function
         self.queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}"
         self._sqs = client("sqs", endpoint)
@@ -42,9 +48,11 @@ class SqsEventSource:
         while len(messages) < self.event.batch_size and not self._stop.is_set():
             wait = 1 if not messages else 0
             got = self._sqs.receive_message(
-                QueueUrl=self.queue_url, WaitTimeSeconds=wait,
+                QueueUrl=self.queue_url,
+                WaitTimeSeconds=wait,
                 MaxNumberOfMessages=min(10, self.event.batch_size - len(messages)),
-                AttributeNames=["All"], MessageAttributeNames=["All"],
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
             ).get("Messages", [])
             messages += got
             if messages and (not got or time.monotonic() >= deadline):
@@ -53,11 +61,15 @@ class SqsEventSource:
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         return {
-            "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"], "attributes": message.get("Attributes", {}),
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
             "messageAttributes": message.get("MessageAttributes", {}),
-            "md5OfBody": message.get("MD5OfBody", ""), "eventSource": "aws:sqs",
-            "eventSourceARN": self.queue_arn, "awsRegion": REGION,
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": REGION,
         }
 
     def _run(self) -> None:
@@ -65,7 +77,7 @@ class SqsEventSource:
         while not self._stop.is_set():
             try:
                 messages = self._receive()
-            except Exception as error:  # noqa: BLE001 - the queue is away: wait and poll again
+            except Exception as error:
                 log.warning("cannot poll queue (%s); retrying in %.1fs", error, delay)
                 self._stop.wait(delay)
                 delay = min(10.0, delay * 2)
@@ -79,8 +91,9 @@ class SqsEventSource:
         try:
             result = self.function.invoke({"Records": [self._record(m) for m in messages]})
         except Exception:
-            log.exception("%s failed; the whole batch returns to the queue",
-                          self.function.function.logical_id)
+            log.exception(
+                "%s failed; the whole batch returns to the queue", self.function.function.logical_id
+            )
             self.failures += len(messages)
             return
         failed = set()
@@ -91,9 +104,12 @@ class SqsEventSource:
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]
             try:
-                self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(chunk)
-                ])
-            except Exception as error:  # noqa: BLE001 - redelivery is harmless: writes are idempotent
+                self._sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(chunk)
+                    ],
+                )
+            except Exception as error:
                 log.warning("could not delete %d processed messages (%s)", len(chunk), error)

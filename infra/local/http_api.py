@@ -19,8 +19,16 @@ log = logging.getLogger(__name__)
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
-def api_event(method: str, raw_path: str, query: str, headers: dict[str, str], body: bytes,
-              route: HttpRoute, params: dict[str, str], source_ip: str) -> dict[str, Any]:
+def api_event(
+    method: str,
+    raw_path: str,
+    query: str,
+    headers: dict[str, str],
+    body: bytes,
+    route: HttpRoute,
+    params: dict[str, str],
+    source_ip: str,
+) -> dict[str, Any]:
     """An API Gateway v2 (payload format 2.0) event."""
     text_types = ("application/json", "text/", "application/x-www-form-urlencoded")
     ctype = headers.get("content-type", "")
@@ -33,12 +41,22 @@ def api_event(method: str, raw_path: str, query: str, headers: dict[str, str], b
         "rawQueryString": query,
         "headers": headers,
         "requestContext": {
-            "accountId": ACCOUNT, "apiId": "local", "domainName": headers.get("host", ""),
-            "domainPrefix": "local", "requestId": f"{time.time_ns()}",
-            "routeKey": f"{route.method.upper()} {route.path}", "stage": "$default",
-            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"), "timeEpoch": int(now.timestamp() * 1000),
-            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1",
-                     "sourceIp": source_ip, "userAgent": headers.get("user-agent", "")},
+            "accountId": ACCOUNT,
+            "apiId": "local",
+            "domainName": headers.get("host", ""),
+            "domainPrefix": "local",
+            "requestId": f"{time.time_ns()}",
+            "routeKey": f"{route.method.upper()} {route.path}",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
         },
         "isBase64Encoded": not is_text,
     }
@@ -62,8 +80,8 @@ class HttpApi:
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                log.debug("%s " + format, self.address_string(), *args)
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("%s %s", self.address_string(), format % args)
 
             def _serve(self) -> None:
                 api.serve(self)
@@ -73,8 +91,9 @@ class HttpApi:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self.server.daemon_threads = True
         self.port = int(self.server.server_address[1])
-        self._thread = threading.Thread(target=self.server.serve_forever, name="http-api",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="http-api", daemon=True
+        )
 
     def start(self) -> None:
         """Start serving."""
@@ -90,8 +109,12 @@ class HttpApi:
         parts = urlsplit(request.path)
         length = int(request.headers.get("content-length") or 0)
         if length > MAX_BODY:
-            self._write(request, 413, {"content-type": "application/json"},
-                        b'{"message":"Request Entity Too Large"}')
+            self._write(
+                request,
+                413,
+                {"content-type": "application/json"},
+                b'{"message":"Request Entity Too Large"}',
+            )
             return
         body = request.rfile.read(length) if length else b""
         for route, function in self.routes:
@@ -99,14 +122,26 @@ class HttpApi:
             if params is None:
                 continue
             headers = {k.lower(): v for k, v in request.headers.items()}
-            event = api_event(request.command, parts.path, parts.query, headers, body, route,
-                              params, request.client_address[0])
+            event = api_event(
+                request.command,
+                parts.path,
+                parts.query,
+                headers,
+                body,
+                route,
+                params,
+                request.client_address[0],
+            )
             try:
                 answer = function.invoke(event)
             except Exception:
                 log.exception("%s raised", function.function.logical_id)
-                self._write(request, 500, {"content-type": "application/json"},
-                            b'{"message":"Internal Server Error"}')
+                self._write(
+                    request,
+                    500,
+                    {"content-type": "application/json"},
+                    b'{"message":"Internal Server Error"}',
+                )
                 return
             self._answer(request, answer)
             return
@@ -118,12 +153,18 @@ class HttpApi:
         headers = {k.lower(): str(v) for k, v in (answer.get("headers") or {}).items()}
         for key, values in (answer.get("multiValueHeaders") or {}).items():
             headers[key.lower()] = ", ".join(str(v) for v in values)
-        self._write(request, int(answer.get("statusCode", 200)), headers, data,
-                    answer.get("cookies") or [])
+        self._write(
+            request, int(answer.get("statusCode", 200)), headers, data, answer.get("cookies") or []
+        )
 
     @staticmethod
-    def _write(request: BaseHTTPRequestHandler, status: int, headers: dict[str, str],
-               data: bytes, cookies: list[str] | None = None) -> None:
+    def _write(
+        request: BaseHTTPRequestHandler,
+        status: int,
+        headers: dict[str, str],
+        data: bytes,
+        cookies: list[str] | None = None,
+    ) -> None:
         request.send_response(status)
         for key, value in headers.items():
             if key != "content-length":

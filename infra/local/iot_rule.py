@@ -28,15 +28,18 @@ SQS_MAX_BODY = 256 * 1024
 class TopicRuleBridge:
     """Subscribes with the rule's topic filter and forwards every message to its queue."""
 
-    def __init__(self, rule: TopicRule, mqtt_url: str, endpoint: str, error_bucket: str | None
-                 ) -> None:
+    def __init__(
+        self, rule: TopicRule, mqtt_url: str, endpoint: str, error_bucket: str | None
+    ) -> None:
         self.rule, self.mqtt_url, self.error_bucket = rule, mqtt_url, error_bucket
         self._sqs = client("sqs", endpoint)
         self._s3 = client("s3", endpoint)
         self._pending: queue.Queue[mqtt.MQTTMessage | None] = queue.Queue()
         self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"presstrack-local-{rule.logical_id}",
-            clean_session=False, manual_ack=True,
+            CallbackAPIVersion.VERSION2,
+            client_id=f"presstrack-local-{rule.logical_id}",
+            clean_session=False,
+            manual_ack=True,
         )
         self._client.on_connect = self._on_connect
         self._client.on_message = lambda _c, _u, message: self._pending.put(message)
@@ -92,8 +95,9 @@ class TopicRuleBridge:
         while entries:
             try:
                 answer = self._sqs.send_message_batch(
-                    QueueUrl=self.rule.queue, Entries=[e for e, _ in entries])
-            except Exception as error:  # noqa: BLE001 - any failure: keep the messages, retry
+                    QueueUrl=self.rule.queue, Entries=[e for e, _ in entries]
+                )
+            except Exception as error:
                 log.warning("queue unreachable (%s); retrying in %.1fs", error, delay)
                 time.sleep(delay)
                 delay = min(10.0, delay * 2)
@@ -113,6 +117,10 @@ class TopicRuleBridge:
         if self.error_bucket is not None:
             key = f"{message.topic}/{int(time.time() * 1000)}-{uuid.uuid4()}"
             self._s3.put_object(Bucket=self.error_bucket, Key=key, Body=message.payload)
-            log.warning("message on %s could not be queued; kept in s3://%s/%s",
-                        message.topic, self.error_bucket, key)
+            log.warning(
+                "message on %s could not be queued; kept in s3://%s/%s",
+                message.topic,
+                self.error_bucket,
+                key,
+            )
         self._client.ack(message.mid, message.qos)

@@ -52,7 +52,8 @@ class LocalFunction:
     def invoke(self, event: dict[str, Any]) -> Any:
         """Call the handler with a fresh context."""
         context = LambdaContext(
-            function_name=self.function.logical_id, timeout_seconds=self.timeout_seconds,
+            function_name=self.function.logical_id,
+            timeout_seconds=self.timeout_seconds,
             _deadline=time.monotonic() + self.timeout_seconds,
         )
         with self._lock:

@@ -60,24 +60,36 @@ class LocalStack:
             function = LocalFunction(spec)
             self.functions[spec.logical_id] = function
             for event in spec.sqs_events:
-                self.sources.append(SqsEventSource(
-                    event, self.template.ref(event.queue), self.template.physical_name(event.queue),
-                    function, self.moto.endpoint,
-                ))
+                self.sources.append(
+                    SqsEventSource(
+                        event,
+                        self.template.ref(event.queue),
+                        self.template.physical_name(event.queue),
+                        function,
+                        self.moto.endpoint,
+                    )
+                )
             routes += [(route, function) for route in spec.routes]
         for rule in self.template.topic_rules():
-            self.bridges.append(TopicRuleBridge(rule, self.mqtt_url, self.moto.endpoint,
-                                                rule.error_bucket))
+            self.bridges.append(
+                TopicRuleBridge(rule, self.mqtt_url, self.moto.endpoint, rule.error_bucket)
+            )
         self.api = HttpApi(routes, self.http_port)
-        for part in (*self.sources, *self.bridges, self.api):
-            part.start()
-        log.info("local stack: API %s, AWS %s, broker %s", self.base_url, self.endpoint,
-                 self.mqtt_url)
+        for source in self.sources:
+            source.start()
+        for bridge in self.bridges:
+            bridge.start()
+        self.api.start()
+        log.info(
+            "local stack: API %s, AWS %s, broker %s", self.base_url, self.endpoint, self.mqtt_url
+        )
 
     def stop(self) -> None:
         """Stop everything in reverse order."""
-        for part in (*self.bridges, *self.sources):
-            part.stop()
+        for bridge in self.bridges:
+            bridge.stop()
+        for source in self.sources:
+            source.stop()
         if self.api is not None:
             self.api.stop()
         self.moto.stop()

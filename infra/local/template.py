@@ -112,8 +112,11 @@ class Template:
 
     def physical_name(self, logical_id: str) -> str:
         """The name the local stack gives a resource."""
-        return f"{STACK}-{logical_id}".lower() if self._type(logical_id) == "AWS::S3::Bucket" \
+        return (
+            f"{STACK}-{logical_id}".lower()
+            if self._type(logical_id) == "AWS::S3::Bucket"
             else f"{STACK}-{logical_id}"
+        )
 
     def _type(self, logical_id: str) -> str:
         if logical_id not in self.resources:
@@ -135,8 +138,12 @@ class Template:
         type_ = self._type(logical_id)
         name = self.physical_name(logical_id)
         if attribute == "Arn":
-            service = {"AWS::SQS::Queue": "sqs", "AWS::S3::Bucket": "s3",
-                       "AWS::IAM::Role": "iam", "AWS::DynamoDB::Table": "dynamodb"}.get(type_)
+            service = {
+                "AWS::SQS::Queue": "sqs",
+                "AWS::S3::Bucket": "s3",
+                "AWS::IAM::Role": "iam",
+                "AWS::DynamoDB::Table": "dynamodb",
+            }.get(type_)
             if service == "s3":
                 return f"arn:aws:s3:::{name}"
             if service == "dynamodb":
@@ -164,8 +171,11 @@ class Template:
         def one(found: re.Match[str]) -> str:
             name = found.group(1)
             if name.startswith("AWS::"):
-                return {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
-                        "AWS::URLSuffix": "amazonaws.com"}.get(name, name)
+                return {
+                    "AWS::Region": REGION,
+                    "AWS::AccountId": ACCOUNT,
+                    "AWS::URLSuffix": "amazonaws.com",
+                }.get(name, name)
             if "." in name:
                 lid, attr = name.split(".", 1)
                 return self.get_att(lid, attr)
@@ -189,19 +199,23 @@ class Template:
         out = []
         for lid in self.of_type("AWS::Serverless::Function"):
             props = self.resources[lid]["Properties"]
-            env = {**defaults.get("Environment", {}).get("Variables", {}),
-                   **props.get("Environment", {}).get("Variables", {})}
+            env = {
+                **defaults.get("Environment", {}).get("Variables", {}),
+                **props.get("Environment", {}).get("Variables", {}),
+            }
             function = Function(lid, props["Handler"], self.resolve(env))
             for name, event in props.get("Events", {}).items():
                 eprops = event.get("Properties", {})
                 if event["Type"] == "SQS":
-                    function.sqs_events.append(SqsEvent(
-                        queue=self.logical_from_arn(self.resolve(eprops["Queue"])),
-                        batch_size=int(eprops.get("BatchSize", 10)),
-                        window_seconds=float(eprops.get("MaximumBatchingWindowInSeconds", 0)),
-                        report_failures="ReportBatchItemFailures"
-                        in eprops.get("FunctionResponseTypes", []),
-                    ))
+                    function.sqs_events.append(
+                        SqsEvent(
+                            queue=self.logical_from_arn(self.resolve(eprops["Queue"])),
+                            batch_size=int(eprops.get("BatchSize", 10)),
+                            window_seconds=float(eprops.get("MaximumBatchingWindowInSeconds", 0)),
+                            report_failures="ReportBatchItemFailures"
+                            in eprops.get("FunctionResponseTypes", []),
+                        )
+                    )
                 elif event["Type"] == "HttpApi":
                     function.routes.append(HttpRoute(eprops["Method"], eprops["Path"]))
                 else:
@@ -216,7 +230,7 @@ class Template:
             payload = self.resolve(self.resources[lid]["Properties"]["TopicRulePayload"])
             found = re.fullmatch(r"\s*SELECT\s+\*\s+FROM\s+'([^']+)'\s*", payload["Sql"], re.I)
             if not found:
-                raise TemplateError(f"{lid}: only SELECT * FROM 'filter' rules run locally")
+                raise TemplateError(f"{lid}: only `SELECT *` rules with a topic filter run here")
             queues = [a["Sqs"]["QueueUrl"] for a in payload["Actions"] if "Sqs" in a]
             if len(queues) != 1:
                 raise TemplateError(f"{lid}: exactly one Sqs action is supported locally")

@@ -1,0 +1,37 @@
+"""Shared fixtures: real servers on 127.0.0.1 for the integration and end-to-end layers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infra.broker import Mosquitto
+from infra.local.aws import free_port
+from infra.local.stack import LocalStack
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    """A Mosquitto broker of the test session's own, on a free port."""
+    broker = Mosquitto(free_port(), tmp_path_factory.mktemp("mosquitto"))
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(mosquitto: Mosquitto) -> Iterator[LocalStack]:
+    """template.yaml running locally: moto's server, the rule bridge, queues, the HTTP API."""
+    local = LocalStack(mqtt_url=mosquitto.url, http_port=free_port())
+    local.start()
+    yield local
+    local.stop()
+
+
+def read_truth(path: Path) -> dict[str, object]:
+    """A simulator's ground truth file."""
+    data: dict[str, object] = json.loads(path.read_text())
+    return data

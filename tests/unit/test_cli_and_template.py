@@ -1,0 +1,57 @@
+"""The command line and the template the local runner reads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from infra.local.stack import TEMPLATE
+from infra.local.template import Template
+from presstrack.cli import build_parser
+
+SUBCOMMANDS = [
+    [],
+    ["demo"],
+    ["local"],
+    ["edge"],
+    ["edge", "run"],
+    ["edge", "check"],
+    ["sim"],
+    ["sim", "press"],
+    ["schema"],
+]
+
+
+@pytest.mark.parametrize("words", SUBCOMMANDS, ids=lambda w: " ".join(w) or "presstrack")
+def test_every_command_has_help(words: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args([*words, "--help"])
+    assert done.value.code == 0
+    assert "usage: presstrack" in capsys.readouterr().out
+
+
+def test_the_installed_command_answers_help() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "presstrack", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "demo" in done.stdout and "edge" in done.stdout
+
+
+def test_template_wires_rule_queue_function_and_routes() -> None:
+    template = Template.load(TEMPLATE)
+    (rule,) = template.topic_rules()
+    assert rule.topic_filter == "presstrack/v1/+/+/snapshot"
+    functions = {f.logical_id: f for f in template.functions()}
+    ingest = functions["IngestFunction"]
+    assert ingest.sqs_events[0].queue == "SnapshotQueue"
+    assert ingest.sqs_events[0].report_failures
+    assert ingest.environment["TABLE_NAME"] == template.physical_name("Table")
+    routes = {(r.method, r.path) for r in functions["ApiFunction"].routes}
+    assert ("GET", "/api/track/{token}") in routes
+    assert ("GET", "/api/openapi.json") in routes

@@ -1,0 +1,93 @@
+"""Applying snapshots: exactly the truth under duplicates and reordering."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cloud.domain.machines import Machine, apply_snapshot
+from cloud.domain.orders import Order, StageState
+from cloud.service.ingest import ingest_body, ingest_snapshot
+from cloud.service.orders import assign_stage, create_order, track
+from presstrack.wire import Counters, ItemState, MachineSnapshot, MachineState
+from tests.fakes import MemoryStore
+
+T0 = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+
+
+def snap(seq: int, lifetime: int) -> MachineSnapshot:
+    return MachineSnapshot(
+        site="shop",
+        machine="press-1",
+        agent="edge-1",
+        seq=seq,
+        ts=T0 + timedelta(seconds=seq),
+        state=MachineState(item=ItemState.EXECUTING),
+        counters=Counters(lifetime=lifetime),
+    )
+
+
+def order_on_press(store: MemoryStore, quantity: int = 5000) -> str:
+    order = Order("A-1", "Customer", "Brochure", quantity, date(2026, 12, 10), T0)
+    token, created = create_order(store, order, None)
+    assert created
+    ingest_snapshot(store, snap(0, 1_000))  # the machine's baseline
+    assign_stage(store, "A-1", "printing", "shop/press-1")
+    return token
+
+
+def test_duplicate_and_older_snapshots_change_nothing() -> None:
+    current = Machine("shop", "press-1", seq=5, lifetime=500, version=3)
+    assert apply_snapshot(current, snap(5, 500)) is None
+    assert apply_snapshot(current, snap(4, 400)) is None
+
+
+def test_sheets_without_a_job_are_kept_as_unattributed() -> None:
+    store = MemoryStore()
+    ingest_snapshot(store, snap(1, 100))
+    ingest_snapshot(store, snap(2, 130))
+    machine = store.get_machine("shop/press-1")
+    assert machine is not None
+    assert machine.unattributed == 30
+
+
+@given(
+    increments=st.lists(st.integers(min_value=0, max_value=400), min_size=1, max_size=40),
+    data=st.data(),
+)
+def test_stage_progress_equals_the_truth_under_any_duplication_and_order(
+    increments: list[int], data: st.DataObject
+) -> None:
+    """GIVEN snapshots delivered duplicated and shuffled, THEN printed equals the press's count."""
+    store = MemoryStore()
+    token = order_on_press(store)
+    lifetimes = [1_000]
+    for added in increments:
+        lifetimes.append(lifetimes[-1] + added)
+    snapshots = [snap(seq, life) for seq, life in enumerate(lifetimes) if seq > 0]
+    deliveries = data.draw(st.lists(st.sampled_from(snapshots), max_size=len(snapshots) * 2))
+    deliveries += snapshots  # at-least-once: every snapshot arrives at least once
+    deliveries = data.draw(st.permutations(deliveries))
+    for snapshot in deliveries:
+        ingest_snapshot(store, snapshot)
+    view = track(store, token)
+    assert view.printed == lifetimes[-1] - 1_000
+    printing = next(s for s in view.stages if s.code == "printing")
+    assert printing.state is (
+        StageState.DONE
+        if view.printed >= 5000
+        else StageState.ACTIVE
+        if view.printed
+        else StageState.PENDING
+    )
+
+
+def test_malformed_message_is_quarantined_with_its_reason() -> None:
+    store = MemoryStore()
+    assert ingest_body(store, json.dumps({"v": 1, "seq": "x"}), "m-1") == 0
+    reason, body, message_id = store.quarantined[0]
+    assert "seq" in reason and "site" in reason
+    assert message_id == "m-1" and body.startswith("{")
