@@ -7,33 +7,29 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
 
 from infra.local.template import ACCOUNT, REGION, Function
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-@dataclass
-class LambdaContext:
-    """The parts of the Lambda context object that handlers and powertools read."""
+class LambdaContext(PowertoolsContext):
+    """The Lambda context object, as handlers and powertools read it."""
 
-    function_name: str
-    timeout_seconds: float
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    memory_limit_in_mb: int = 256
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = ""
-    _deadline: float = field(default_factory=time.monotonic)
+    def __init__(self, function_name: str, timeout_seconds: float, memory_mb: int = 256) -> None:
+        self._function_name = function_name
+        self._function_version = "$LATEST"
+        self._invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}"
+        self._memory_limit_in_mb = memory_mb
+        self._aws_request_id = str(uuid.uuid4())
+        self._log_group_name = f"/aws/lambda/{function_name}"
+        self._log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_seconds
 
-    @property
-    def invoked_function_arn(self) -> str:
-        """The function's ARN."""
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
         """Milliseconds left before the timeout."""
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
@@ -51,11 +47,7 @@ class LocalFunction:
 
     def invoke(self, event: dict[str, Any]) -> Any:
         """Call the handler with a fresh context."""
-        context = LambdaContext(
-            function_name=self.function.logical_id,
-            timeout_seconds=self.timeout_seconds,
-            _deadline=time.monotonic() + self.timeout_seconds,
-        )
+        context = LambdaContext(self.function.logical_id, self.timeout_seconds)
         with self._lock:
             self.invocations += 1
             return self._handler(event, context)

@@ -112,7 +112,8 @@ def test_printed_count_reaches_the_press_truth_exactly(stack: LocalStack, tmp_pa
         view = api.call("GET", created["tracking_json"])
         assert view["printed"] == expected
         printing = next(s for s in view["stages"] if s["code"] == "printing")
-        assert printing["state"] == "done" and printing["ended"]
+        assert printing["state"] == "done"
+        assert printing["ended"]
         assert any(0 < n < expected for n in seen), "progress was visible while printing"
         # the 32-bit lifetime register wrapped during the run and nothing was lost
         assert int(truth["lifetime"]) > 2**32  # type: ignore[call-overload]

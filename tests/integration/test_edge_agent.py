@@ -119,10 +119,14 @@ async def test_agent_publishes_snapshots_and_a_retained_birth(
                 await task
     finally:
         subscriber.close()
-    assert births and births[0].online
+    assert births
+    assert births[0].online
     seqs = [s.seq for s in snapshots]
-    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == len(seqs)
     lifetimes = [s.counters.lifetime for s in snapshots if s.counters]
-    assert lifetimes == sorted(lifetimes) and lifetimes[-1] > lifetimes[0]
-    assert snapshots[-1].state is not None and snapshots[-1].state.item == "Executing"
+    assert lifetimes == sorted(lifetimes)
+    assert lifetimes[-1] > lifetimes[0]
+    assert snapshots[-1].state is not None
+    assert snapshots[-1].state.item == "Executing"
     assert json.loads(snapshots[0].to_json())["v"] == 1

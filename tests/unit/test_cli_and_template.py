@@ -40,7 +40,8 @@ def test_the_installed_command_answers_help() -> None:
         timeout=60,
         check=True,
     )
-    assert "demo" in done.stdout and "edge" in done.stdout
+    assert "demo" in done.stdout
+    assert "edge" in done.stdout
 
 
 def test_template_wires_rule_queue_function_and_routes() -> None:
