@@ -30,6 +30,7 @@ class MqttPublisher:
         self._wake = asyncio.Event()
         self._inflight: dict[int, int] = {}  # mid -> outbox row id
         self._sent_up_to = 0
+        self._stopping = False
         self.published = 0
         self.last_publish: datetime | None = None
         client_id = config.client_id or f"presstrack-{site}-{agent}"
@@ -77,7 +78,7 @@ class MqttPublisher:
         self._wake.set()
 
     def _disconnected_now(self, reason: str) -> None:
-        if self._connected.is_set():
+        if self._connected.is_set() and not self._stopping:
             log.warning("mqtt disconnected (%s); outbox keeps every message", reason)
         self._connected.clear()
         self._inflight.clear()
@@ -113,6 +114,7 @@ class MqttPublisher:
         try:
             await self._drain()
         finally:
+            self._stopping = True
             if self._client.is_connected():
                 info = self._client.publish(
                     agent_status_topic(self.site, self.agent),

@@ -175,10 +175,21 @@ class DynamoStore:
         return stage_from(item) if item else None
 
     def save_machine(self, machine: Machine, stage: Stage | None = None) -> None:
+        if stage is None:  # one item: a conditional put costs half a transaction
+            self._put_one(machine_item(machine), machine.version)
+            return
         items = [self._put(machine_item(machine), machine.version)]
-        if stage is not None:
-            items.append(self._put(stage_item(stage), stage.version))
+        items.append(self._put(stage_item(stage), stage.version))
         self._transact(items, ConflictError)
+
+    def _put_one(self, item: dict[str, Any], version: int) -> None:
+        put: Any = {"TableName": self.table, "Item": _dump(item), **_versioned(version)}
+        try:
+            self.client.put_item(**put)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise ConflictError(str(error)) from error
+            raise StoreError(str(error)) from error
 
     def assign(self, machine: Machine, stage: Stage) -> None:
         self.save_machine(machine, stage)
