@@ -10,93 +10,168 @@ from datetime import UTC, datetime
 
 from edge.config import EdgeConfig, MachineConfig
 from edge.domain.counters import OdometerState, advance_odometer
-from edge.domain.reporting import Published, Reading, should_report
+from edge.domain.registers import DecodeError, Value, as_count
+from edge.domain.reporting import Published, Reading, ReportPolicy, should_report
+from edge.metrics import EdgeMetrics
 from edge.outbox import Outbox
 from edge.publisher import MqttPublisher
-from edge.sources.modbus import ModbusHub, ModbusMachineReader, RawReading, SourceError
+from edge.sources.base import MachineSource, SourceError
+from edge.sources.modbus import ModbusHub, ModbusSource
+from edge.sources.opcua import OpcUaSource
 from presstrack.wire import Counters, ItemState, MachineSnapshot, MachineState
 
 log = logging.getLogger(__name__)
 
+ODOMETER_POINTS = ("counter", "good", "waste")
+STATE_POINTS = ("state", "fault")
 
-def normalise_state(machine: MachineConfig, raw: RawReading) -> MachineState | None:
-    """Map the raw state register through the machine's value map."""
-    if machine.state is None or raw.state is None:
+
+def normalise_state(machine: MachineConfig, values: dict[str, Value]) -> MachineState | None:
+    """Map the raw state value through the machine's value map, adding the fault code."""
+    if machine.state is None or "state" not in values:
         return None
-    mapped = machine.state.map.get(raw.state)
+    mapped = machine.state.lookup(values["state"])
     if mapped is None:
-        log.warning("%s: state value %d not in its map", machine.id, raw.state)
+        log.warning("%s: state value %r is not in its map", machine.id, values["state"])
         return MachineState(item=ItemState.NOT_AVAILABLE)
-    if raw.fault is not None and raw.fault != 0:
-        return mapped.model_copy(update={"fault_code": raw.fault})
+    fault = values.get("fault")
+    if fault not in (None, 0, "", False) and isinstance(fault, int | float):
+        return mapped.model_copy(update={"fault_code": int(fault)})
     return mapped
 
 
 class MachineWorker:
-    """Polls one machine on a fixed period and turns readings into outbox messages."""
+    """Reads one machine (state often, counters on their period) and commits snapshots."""
 
     def __init__(
         self,
         config: EdgeConfig,
         machine: MachineConfig,
-        hub: ModbusHub,
+        source: MachineSource,
         outbox: Outbox,
         publisher: MqttPublisher,
+        metrics: EdgeMetrics,
     ) -> None:
-        self.config, self.machine, self.outbox, self.publisher = config, machine, outbox, publisher
-        self.reader = ModbusMachineReader(machine, hub)
-        self.odometer: OdometerState = outbox.machine(machine.id).odometer
+        self.config, self.machine, self.source = config, machine, source
+        self.outbox, self.publisher, self.metrics = outbox, publisher, metrics
+        self.policy = ReportPolicy(
+            config.report.counter_seconds,
+            config.report.heartbeat_seconds,
+            config.report.counter_sheets,
+        )
+        self.odometers: dict[str, OdometerState] = outbox.machine(machine.id).odometers
+        self.points = machine.points()
+        self.all_points = tuple(self.points)
+        self.state_points = tuple(n for n in STATE_POINTS if n in self.all_points)
+        self.current = Reading(available=False)
         self.last: Published | None = None
-        self.reads = 0
-        self.errors = 0
+        self.last_full = float("-inf")
+        self._now = 0.0
 
     async def run(self) -> None:
-        """Poll forever on a drift-free schedule."""
+        """Read forever on a drift-free schedule; a late read skips slots rather than bursting."""
         loop = asyncio.get_running_loop()
-        period = self.machine.poll_seconds
+        period = min(self.machine.poll_seconds, self.machine.state_period)
         next_at = loop.time()
         while True:
-            await self.poll_once()
+            await self.poll_once(next_at)  # the slot, not the clock: jitter must not skip reports
             next_at += period
-            delay = next_at - loop.time()
-            if delay < 0:  # fell behind: skip missed slots rather than burst
-                next_at = loop.time()
-                delay = 0
-            await asyncio.sleep(delay)
+            next_at = max(next_at, loop.time())
+            await self.source.wait_change(max(0.0, next_at - loop.time()))
 
-    async def poll_once(self) -> None:
-        """Read the machine once and commit a snapshot if the report policy says so."""
-        self.reads += 1
+    async def poll_once(self, now: float) -> None:
+        """One read at slot time `now`: everything when the counters are due, else the state."""
+        self._now = now
+        full = now - self.last_full >= self.machine.poll_seconds - 1e-6 or not self.state_points
+        names = self.all_points if full else self.state_points
+        machine_id = self.machine.id
+        self.metrics.reads.labels(machine_id).inc()
+        started = time.perf_counter()
         try:
-            raw = await self.reader.read()
+            values = await self.source.read(names)
         except SourceError as error:
-            self.errors += 1
-            log.debug("%s: %s", self.machine.id, error)
-            reading = Reading(available=False)
-        else:
+            self.metrics.errors.labels(machine_id).inc()
+            self.metrics.available.labels(machine_id).set(0)
+            log.debug("%s: %s", machine_id, error)
+            self._consider(Reading(available=False))
+            return
+        self.metrics.latency.labels(machine_id).observe(time.perf_counter() - started)
+        self.metrics.points.labels(machine_id).inc(len(values))
+        self.metrics.available.labels(machine_id).set(1)
+        for transition in self.source.take_transitions():
+            self._consider(self._with_state(self.current, transition))
+        reading = self._with_state(self.current, values)
+        if full:
+            self.last_full = now
+            try:
+                reading = self._with_counts(reading, values)
+            except DecodeError as error:
+                self.metrics.errors.labels(machine_id).inc()
+                log.warning("%s: %s", machine_id, error)
+                return
+        self._consider(reading)
+
+    def _with_state(self, base: Reading, values: dict[str, Value]) -> Reading:
+        state = normalise_state(self.machine, values) if "state" in values else base.state
+        return Reading(True, state, base.totals, base.job_raw, base.job_id)
+
+    def _with_counts(self, base: Reading, values: dict[str, Value]) -> Reading:
+        totals = dict(base.totals)
+        wall = time.time()
+        for name in ODOMETER_POINTS:
+            if name not in values:
+                continue
+            point = self.points[name]
+            odometer = self.odometers.get(name, OdometerState(0, None, None))
             step = advance_odometer(
-                self.odometer,
-                raw.counter,
-                time.time(),
-                self.machine.counter.bits,
+                odometer,
+                as_count(values[name]),
+                wall,
+                point.counter_bits,
                 self.machine.rated_per_hour,
             )
             if step.kind in ("wrap", "reset"):
-                log.info("%s: counter %s, +%d", self.machine.id, step.kind, step.added)
-            self.odometer = step.state
-            reading = Reading(True, normalise_state(self.machine, raw), step.state.total, raw.job)
-        now = time.monotonic()
-        report = self.config.report
-        if should_report(self.last, reading, now, report.counter_seconds, report.heartbeat_seconds):
+                log.info("%s: %s %s, +%d", self.machine.id, name, step.kind, step.added)
+            self.odometers[name] = step.state
+            totals[name] = step.state.total
+        job = values.get("job_counter")
+        job_id = values.get("job_id")
+        return Reading(
+            True,
+            base.state,
+            totals,
+            as_count(job) if job is not None else None,
+            str(job_id) if job_id not in (None, "") else None,
+        )
+
+    def _consider(self, reading: Reading) -> None:
+        self.current = (
+            reading
+            if reading.available
+            else Reading(
+                False,
+                self.current.state,
+                self.current.totals,
+                self.current.job_raw,
+                self.current.job_id,
+            )
+        )
+        if should_report(self.last, reading, self._now, self.policy):
             self._commit(reading)
-            self.last = Published(reading, now)
+            self.last = Published(reading, self._now)
 
     def _commit(self, reading: Reading) -> None:
+        unit = self.machine.counter.unit
+
         def message(seq: int) -> tuple[str, bytes]:
             counters = None
-            if reading.total is not None:
+            if "counter" in reading.totals:
                 counters = Counters(
-                    lifetime=reading.total, unit=self.machine.counter.unit, job=reading.job_raw
+                    lifetime=reading.totals["counter"],
+                    unit=unit,
+                    job=reading.job_raw,
+                    good=reading.totals.get("good"),
+                    waste=reading.totals.get("waste"),
                 )
             snapshot = MachineSnapshot(
                 site=self.config.site,
@@ -105,12 +180,14 @@ class MachineWorker:
                 seq=seq,
                 ts=datetime.now(UTC),
                 available=reading.available,
-                state=reading.state,
-                counters=counters,
+                state=reading.state if reading.available else None,
+                counters=counters if reading.available else None,
+                job_id=reading.job_id if reading.available else None,
             )
             return snapshot.topic, snapshot.to_json()
 
-        self.outbox.record(self.machine.id, self.odometer, message)
+        self.outbox.record(self.machine.id, self.odometers, message)
+        self.metrics.outbox_depth.set(self.outbox.depth())
         self.publisher.wake()
 
 
@@ -119,26 +196,39 @@ class EdgeAgent:
 
     def __init__(self, config: EdgeConfig) -> None:
         self.config = config
+        self.metrics = EdgeMetrics()
         self.outbox = Outbox(config.state_dir / "outbox.sqlite3", config.outbox.max_messages)
-        self.publisher = MqttPublisher(config.mqtt, config.site, config.agent, self.outbox)
-        self.hubs: dict[tuple[str, int], ModbusHub] = {}
-        self.workers = []
+        self.publisher = MqttPublisher(
+            config.mqtt, config.site, config.agent, self.outbox, self.metrics
+        )
+        self.hubs: dict[str, ModbusHub] = {}
+        self.workers: list[MachineWorker] = []
         for machine in config.machines:
-            key = (machine.modbus.host, machine.modbus.port)
-            if key not in self.hubs:
-                self.hubs[key] = ModbusHub(key[0], key[1], machine.modbus.timeout_seconds)
+            source: MachineSource
+            if machine.link is not None:
+                key = ModbusHub.key(machine.link)
+                hub = self.hubs.setdefault(key, ModbusHub(machine.link))
+                source = ModbusSource(machine, hub)
+            else:
+                source = OpcUaSource(machine)
             self.workers.append(
-                MachineWorker(config, machine, self.hubs[key], self.outbox, self.publisher)
+                MachineWorker(config, machine, source, self.outbox, self.publisher, self.metrics)
             )
+        self.metrics_port: int | None = None
 
     async def run(self) -> None:
         """Run until cancelled; the outbox is closed cleanly on the way out."""
+        if self.config.metrics is not None:
+            self.metrics_port = self.metrics.serve(
+                self.config.metrics.host, self.config.metrics.port
+            )
         log.info(
-            "agent %s/%s: %d machines, outbox depth %d",
+            "agent %s/%s: %d machines, outbox depth %d, metrics port %s",
             self.config.site,
             self.config.agent,
             len(self.workers),
             self.outbox.depth(),
+            self.metrics_port,
         )
         tasks = [asyncio.create_task(self.publisher.run(), name="publisher")]
         tasks += [asyncio.create_task(w.run(), name=w.machine.id) for w in self.workers]
@@ -150,6 +240,9 @@ class EdgeAgent:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            for worker in self.workers:
+                await worker.source.close()
             for hub in self.hubs.values():
                 hub.close()
             self.outbox.close()
+            self.metrics.close()

@@ -5,33 +5,52 @@ from __future__ import annotations
 from typing import TextIO
 
 from edge.app import normalise_state
-from edge.config import EdgeConfig
-from edge.sources.modbus import ModbusHub, ModbusMachineReader, SourceError
+from edge.config import EdgeConfig, MachineConfig, ModbusTcp
+from edge.sources.base import MachineSource, SourceError
+from edge.sources.modbus import ModbusHub, ModbusSource
+from edge.sources.opcua import OpcUaSource
+
+
+def _endpoint(machine: MachineConfig) -> str:
+    link = machine.link
+    if link is None:
+        assert machine.opcua is not None
+        return machine.opcua.url
+    where = f"{link.host}:{link.port}" if isinstance(link, ModbusTcp) else link.serial
+    return f"{where}/{link.unit}"
 
 
 async def check_machines(config: EdgeConfig, out: TextIO) -> int:
     """Print one row per machine; exit status 1 if any machine could not be read."""
-    hubs: dict[tuple[str, int], ModbusHub] = {}
+    hubs: dict[str, ModbusHub] = {}
     failed = 0
-    out.write(f"{'machine':<20} {'endpoint':<24} {'counter':>12} {'job':>8}  state\n")
+    out.write(f"{'machine':<16} {'endpoint':<36} {'counter':>12} {'job':>8}  state\n")
     for machine in config.machines:
-        key = (machine.modbus.host, machine.modbus.port)
-        hub = hubs.setdefault(key, ModbusHub(*key, machine.modbus.timeout_seconds))
-        endpoint = f"{key[0]}:{key[1]}/{machine.modbus.unit}"
+        source: MachineSource
+        if machine.link is not None:
+            hub = hubs.setdefault(ModbusHub.key(machine.link), ModbusHub(machine.link))
+            source = ModbusSource(machine, hub)
+        else:
+            source = OpcUaSource(machine)
+        endpoint = _endpoint(machine)
         try:
-            raw = await ModbusMachineReader(machine, hub).read()
+            values = await source.read(tuple(machine.points()))
         except SourceError as error:
             failed += 1
-            out.write(f"{machine.id:<20} {endpoint:<24} {'-':>12} {'-':>8}  ERROR {error}\n")
+            out.write(f"{machine.id:<16} {endpoint:<36} {'-':>12} {'-':>8}  ERROR {error}\n")
             continue
-        state = normalise_state(machine, raw)
-        words = (
-            f"{state.item}/{state.mode}" + (f"/{state.detail}" if state.detail else "")
-            if state
-            else "-"
+        finally:
+            await source.close()
+        state = normalise_state(machine, values)
+        words = "-"
+        if state is not None:
+            words = f"{state.item}/{state.mode}" + (f"/{state.detail}" if state.detail else "")
+            if state.fault_code:
+                words += f" fault {state.fault_code}"
+        job = values.get("job_counter", "-")
+        out.write(
+            f"{machine.id:<16} {endpoint:<36} {values['counter']!s:>12} {job!s:>8}  {words}\n"
         )
-        job = "-" if raw.job is None else str(raw.job)
-        out.write(f"{machine.id:<20} {endpoint:<24} {raw.counter:>12} {job:>8}  {words}\n")
     for hub in hubs.values():
         hub.close()
     return 1 if failed else 0

@@ -7,6 +7,7 @@ crash or power cut the agent resumes exactly where its last committed message le
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +19,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS machine (
     id TEXT PRIMARY KEY,
     seq INTEGER NOT NULL,
-    total INTEGER NOT NULL,
-    last_raw INTEGER,
-    last_time REAL
+    odometers TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -36,10 +35,10 @@ CREATE TABLE IF NOT EXISTS counters (
 
 @dataclass(frozen=True)
 class MachineRecord:
-    """A machine's persisted sequence number and odometer."""
+    """A machine's persisted sequence number and odometers (one per counter point)."""
 
     seq: int
-    odometer: OdometerState
+    odometers: dict[str, OdometerState]
 
 
 @dataclass(frozen=True)
@@ -65,27 +64,28 @@ class Outbox:
     def machine(self, machine_id: str) -> MachineRecord:
         """The last committed sequence number and odometer of a machine."""
         row = self._db.execute(
-            "SELECT seq, total, last_raw, last_time FROM machine WHERE id = ?", (machine_id,)
+            "SELECT seq, odometers FROM machine WHERE id = ?", (machine_id,)
         ).fetchone()
         if row is None:
-            return MachineRecord(0, OdometerState(0, None, None))
-        return MachineRecord(row[0], OdometerState(row[1], row[2], row[3]))
+            return MachineRecord(0, {})
+        odometers = {name: OdometerState(*values) for name, values in json.loads(row[1]).items()}
+        return MachineRecord(row[0], odometers)
 
     def record(
         self,
         machine_id: str,
-        odometer: OdometerState,
+        odometers: dict[str, OdometerState],
         message: Callable[[int], tuple[str, bytes]],
     ) -> int:
-        """Commit the next sequence number, the odometer and the message built for it."""
+        """Commit the next sequence number, the odometers and the message built for it."""
         with self._transaction():
             seq = self.machine(machine_id).seq + 1
             topic, payload = message(seq)
+            stored = {name: [o.total, o.last_raw, o.last_time] for name, o in odometers.items()}
             self._db.execute(
-                "INSERT INTO machine (id, seq, total, last_raw, last_time) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, total = excluded.total,"
-                " last_raw = excluded.last_raw, last_time = excluded.last_time",
-                (machine_id, seq, odometer.total, odometer.last_raw, odometer.last_time),
+                "INSERT INTO machine (id, seq, odometers) VALUES (?, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, odometers = excluded.odometers",
+                (machine_id, seq, json.dumps(stored)),
             )
             self._db.execute("INSERT INTO outbox (topic, payload) VALUES (?, ?)", (topic, payload))
             self._enforce_bound()

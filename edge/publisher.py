@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.config import MqttConfig
+from edge.metrics import EdgeMetrics
 from edge.outbox import Outbox
 from presstrack.wire import AgentStatus, agent_status_topic
 
@@ -23,8 +25,11 @@ log = logging.getLogger(__name__)
 class MqttPublisher:
     """Owns the paho client; its network thread hands events back to the asyncio loop."""
 
-    def __init__(self, config: MqttConfig, site: str, agent: str, outbox: Outbox) -> None:
+    def __init__(
+        self, config: MqttConfig, site: str, agent: str, outbox: Outbox, metrics: EdgeMetrics
+    ) -> None:
         self.config, self.site, self.agent, self.outbox = config, site, agent, outbox
+        self.metrics = metrics
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connected = asyncio.Event()
         self._wake = asyncio.Event()
@@ -74,6 +79,8 @@ class MqttPublisher:
         )
         self._inflight.clear()
         self._sent_up_to = 0  # republish everything not yet acknowledged
+        self.metrics.connected.set(1)
+        self.metrics.outbox_dropped.set(self.outbox.dropped())
         self._connected.set()
         self._wake.set()
 
@@ -82,6 +89,7 @@ class MqttPublisher:
             log.warning("mqtt disconnected (%s); outbox keeps every message", reason)
         self._connected.clear()
         self._inflight.clear()
+        self.metrics.connected.set(0)
 
     def _acked(self, mid: int) -> None:
         row_id = self._inflight.pop(mid, None)
@@ -89,6 +97,9 @@ class MqttPublisher:
             self.outbox.acknowledge([row_id])
             self.published += 1
             self.last_publish = datetime.now(UTC)
+            self.metrics.published.inc()
+            self.metrics.last_publish.set(self.last_publish.timestamp())
+            self.metrics.outbox_depth.set(self.outbox.depth())
             self._wake.set()
 
     def wake(self) -> None:
@@ -106,7 +117,15 @@ class MqttPublisher:
         parts = urlsplit(self.config.url)
         port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
         if parts.scheme == "mqtts":
-            self._client.tls_set()
+            tls = self.config.tls
+            # AWS IoT Core: server verified against its CA, the agent by its client certificate
+            self._client.tls_set(
+                ca_certs=str(tls.ca) if tls and tls.ca else None,
+                certfile=str(tls.certificate) if tls and tls.certificate else None,
+                keyfile=str(tls.private_key) if tls and tls.private_key else None,
+                cert_reqs=ssl.CERT_REQUIRED,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
         if parts.username:
             self._client.username_pw_set(parts.username, parts.password)
         self._client.connect_async(parts.hostname or "", port, self.config.keepalive_seconds)

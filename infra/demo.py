@@ -17,8 +17,8 @@ from infra.local.aws import free_port
 from infra.local.stack import LocalStack
 from infra.processes import Child
 from presstrack.api_client import ApiClient
+from simulators.machine_model import Command
 from simulators.press_control import send_command
-from simulators.press_model import Command
 from simulators.press_profile import press_machine
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymodbus.client import ModbusTcpClient
 
-from simulators.press_model import REG_COMMAND, Command
+from simulators.machine_model import REG_COMMAND, Command
 
 
 class PressControlError(Exception):

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulators.press_model import (
+from simulators.machine_model import (
+    JOB_ID_REGISTERS,
     REG_FAULT,
+    REG_GOOD,
     REG_JOB,
+    REG_JOB_ID,
     REG_LIFETIME_16,
     REG_LIFETIME_32,
     REG_STATE,
-    PressState,
+    REG_WASTE,
+    MachineStateCode,
 )
 
 STATE_MAP: dict[int, dict[str, str]] = {
-    PressState.OFF: {"item": "NotAvailable"},
-    PressState.IDLE: {"item": "NotExecuting", "mode": "Processing"},
-    PressState.RUNNING: {"item": "Executing", "mode": "Processing", "detail": "Good"},
-    PressState.MAKEREADY: {"item": "Executing", "mode": "Setup", "detail": "FormChange"},
-    PressState.FAULT: {"item": "OutOfService", "mode": "Processing", "detail": "Breakdown"},
-    PressState.MAINTENANCE: {"item": "OutOfService", "mode": "Maintenance", "detail": "Repair"},
+    MachineStateCode.OFF: {"item": "NotAvailable"},
+    MachineStateCode.IDLE: {"item": "NotExecuting", "mode": "Processing"},
+    MachineStateCode.RUNNING: {"item": "Executing", "mode": "Processing", "detail": "Good"},
+    MachineStateCode.MAKEREADY: {"item": "Executing", "mode": "Setup", "detail": "FormChange"},
+    MachineStateCode.FAULT: {"item": "OutOfService", "mode": "Processing", "detail": "Breakdown"},
+    MachineStateCode.MAINTENANCE: {
+        "item": "OutOfService",
+        "mode": "Maintenance",
+        "detail": "Repair",
+    },
 }
 
 
@@ -44,7 +52,10 @@ def press_machine(
         "rated_per_hour": rated_per_hour,
         "modbus": {"host": "127.0.0.1", "port": port, "unit": unit, "timeout_seconds": 1.0},
         "counter": {**counter, "unit": "sheet"},
+        "good": {"address": REG_GOOD, "type": "uint32", "unit": "sheet"},
+        "waste": {"address": REG_WASTE, "type": "uint32", "unit": "sheet"},
         "job_counter": {"address": REG_JOB, "type": "uint16"},
+        "job_id": {"address": REG_JOB_ID, "type": "string", "length": JOB_ID_REGISTERS},
         "state": {
             "address": REG_STATE,
             "map": {int(k): dict(v) for k, v in STATE_MAP.items()},

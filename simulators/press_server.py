@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +17,15 @@ from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from simulators.press_model import (
+from simulators.machine_model import (
     FAULT_PAPER_JAM,
+    JOB_ID_REGISTERS,
     REG_COMMAND,
+    REG_JOB_ID,
     REGISTER_COUNT,
     Command,
-    PressModel,
-    PressState,
+    MachineModel,
+    MachineStateCode,
 )
 
 log = logging.getLogger(__name__)
@@ -45,9 +48,11 @@ class PressOptions:
     tick_seconds: float = 0.05
     fault_after: float | None = None
     fault_for: float = 10.0
+    waste_every: int = 0
+    job_id: str = ""
 
 
-def write_truth(path: Path, model: PressModel) -> None:
+def write_truth(path: Path, model: MachineModel) -> None:
     """Atomically replace the truth file so a reader never sees half of it."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps({**model.truth(), "ts": time.time()}))
@@ -55,15 +60,17 @@ def write_truth(path: Path, model: PressModel) -> None:
 
 
 class PressSimulator:
-    """Runs a PressModel in real time behind a Modbus TCP server."""
+    """Runs a MachineModel in real time behind a Modbus TCP server."""
 
     def __init__(self, options: PressOptions) -> None:
         self.options = options
-        self.model = PressModel(
+        self.model = MachineModel(
             sheets_per_hour=options.sheets_per_hour,
             lifetime=options.lifetime,
             job_target=options.job_sheets,
-            state=PressState.RUNNING if options.start else PressState.IDLE,
+            waste_every=options.waste_every,
+            job_id=options.job_id,
+            state=MachineStateCode.RUNNING if options.start else MachineStateCode.IDLE,
         )
         device = SimDevice(
             id=options.unit,
@@ -71,6 +78,7 @@ class PressSimulator:
             action=self._on_request,
         )
         self.server = ModbusTcpServer(context=device, address=(options.host, options.port))
+        self.silent = False
 
     async def _on_request(
         self,
@@ -82,14 +90,33 @@ class PressSimulator:
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
         if function_code in WRITE_FUNCTION_CODES and set_values is not None:
-            for offset, value in enumerate(set_values):
+            written = [int(v) for v in set_values]
+            image = self.model.registers()[REG_JOB_ID : REG_JOB_ID + JOB_ID_REGISTERS]
+            touched = False
+            for offset, value in enumerate(written):
+                at = address + offset - REG_JOB_ID
+                if 0 <= at < JOB_ID_REGISTERS:
+                    image[at], touched = value, True
+            if touched:
+                self.model.write_job_id(image)
+            for offset, value in enumerate(written):
                 if address + offset == REG_COMMAND:
-                    self.model.command(int(value))
+                    self.model.command(value)
                     log.info("command %d -> state %s", value, self.model.state.name)
-            cast(list[int], set_values)[:] = [0] * len(set_values)  # command register reads 0
+            # the registers always show the model: a write changes the model, not the image
+            cast(list[int], set_values)[:] = self.model.registers()[
+                address : address + len(written)
+            ]
             self._write_truth()
-        registers[start_address : start_address + REGISTER_COUNT] = self.model.registers()
+        if self.silent:  # a device that stopped answering: the request never gets a reply
+            await asyncio.sleep(3600)
+        registers[:REGISTER_COUNT] = self.model.registers()
         return None
+
+    def toggle_silence(self) -> None:
+        """Stop (or resume) answering requests, like a PLC whose CPU hung."""
+        self.silent = not self.silent
+        log.info("press %s", "stopped answering" if self.silent else "answers again")
 
     def _write_truth(self) -> None:
         if self.options.truth is not None:
@@ -110,7 +137,7 @@ class PressSimulator:
                 fault_started = now
             elif (
                 fault_started is not None
-                and self.model.state is PressState.FAULT
+                and self.model.state is MachineStateCode.FAULT
                 and now - fault_started >= self.options.fault_for
             ):
                 self.model.command(Command.CLEAR_FAULT)
@@ -120,6 +147,8 @@ class PressSimulator:
     async def run(self) -> None:
         """Serve until cancelled; the truth file is current when this returns."""
         ticker = asyncio.create_task(self._run_model())
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
+            asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self.toggle_silence)
         try:
             log.info(
                 "press listening on %s:%d unit %d",

@@ -1,4 +1,4 @@
-"""Register decoding and the counter odometer: pure functions of raw register values."""
+"""The counter odometer: cumulative counts from raw registers that wrap and reset."""
 
 from __future__ import annotations
 
@@ -10,20 +10,6 @@ from typing import Literal
 WRAP_SPEED_SLACK = 1.5
 #: ... and only if the previous reading was in the top part of the register's range.
 WRAP_NEAR_MAX = 0.5
-
-
-def decode(registers: list[int], type_: str, word_order: Literal["big", "little"]) -> int:
-    """Decode one integer from 16-bit registers (high word first when word_order is big)."""
-    words = registers if word_order == "big" else list(reversed(registers))
-    raw = 0
-    for word in words:
-        if not 0 <= word <= 0xFFFF:
-            raise ValueError(f"register value {word} is not a 16-bit word")
-        raw = (raw << 16) | word
-    bits = 16 * len(words)
-    if type_.startswith("int") and raw >= 1 << (bits - 1):
-        raw -= 1 << bits
-    return raw
 
 
 @dataclass(frozen=True)

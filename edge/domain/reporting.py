@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from presstrack.wire import MachineState
 
@@ -13,8 +13,9 @@ class Reading:
 
     available: bool
     state: MachineState | None = None
-    total: int | None = None
+    totals: dict[str, int] = field(default_factory=dict)  # odometers: counter, good, waste
     job_raw: int | None = None
+    job_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -25,21 +26,33 @@ class Published:
     at: float
 
 
+@dataclass(frozen=True)
+class ReportPolicy:
+    """State changes at once; counters every `counter_seconds` or `counter_sheets`; heartbeat."""
+
+    counter_seconds: float
+    heartbeat_seconds: float
+    counter_sheets: int | None = None
+
+
 def should_report(
-    last: Published | None,
-    reading: Reading,
-    now: float,
-    counter_seconds: float,
-    heartbeat_seconds: float,
+    last: Published | None, reading: Reading, now: float, policy: ReportPolicy
 ) -> bool:
-    """A state change at once; a counter change at most every `counter_seconds`; a heartbeat."""
+    """Whether this reading must be published now."""
     if last is None:
         return True
     before = last.reading
-    if reading.available != before.available or reading.state != before.state:
+    if (reading.available, reading.state, reading.job_id) != (
+        before.available,
+        before.state,
+        before.job_id,
+    ):
         return True
     elapsed = now - last.at
-    counted = reading.total != before.total or reading.job_raw != before.job_raw
-    if counted and elapsed >= counter_seconds:
+    if elapsed >= policy.heartbeat_seconds:
         return True
-    return elapsed >= heartbeat_seconds
+    added = reading.totals.get("counter", 0) - before.totals.get("counter", 0)
+    counted = reading.totals != before.totals or reading.job_raw != before.job_raw
+    if policy.counter_sheets is not None and added >= policy.counter_sheets:
+        return True
+    return counted and elapsed >= policy.counter_seconds

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.domain.counters import OdometerState, advance_odometer, decode
+from edge.domain.counters import OdometerState, advance_odometer
+from edge.domain.registers import DecodeError, decode
 
 
 @pytest.mark.parametrize(
@@ -24,8 +25,42 @@ def test_decode_table(registers: list[int], type_: str, order: str, expected: in
     assert decode(registers, type_, order) == expected  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("registers", "type_", "word", "byte", "scale", "offset", "expected"),
+    [
+        ([0x3F80, 0x0000], "float32", "big", "big", 1.0, 0.0, 1.0),
+        ([0x0000, 0x3F80], "float32", "little", "big", 1.0, 0.0, 1.0),
+        ([0x803F, 0x0000], "float32", "big", "little", 1.0, 0.0, 1.0),
+        ([0, 0, 0, 7], "uint64", "big", "big", 1.0, 0.0, 7),
+        ([7, 0, 0, 0], "uint64", "little", "big", 1.0, 0.0, 7),
+        ([0xFFFF, 0xFFFF, 0xFFFF, 0xFFFE], "int64", "big", "big", 1.0, 0.0, -2),
+        ([250], "int16", "big", "big", 0.1, -5.0, 20.0),
+        ([0x4A30, 0x3031, 0x0000], "string", "big", "big", 1.0, 0.0, "J001"),
+        ([0x304A, 0x3130], "string", "big", "little", 1.0, 0.0, "J001"),
+        ([1], "bool", "big", "big", 1.0, 0.0, True),
+    ],
+)
+def test_decode_types_orders_and_scaling(
+    registers: list[int],
+    type_: str,
+    word: str,
+    byte: str,
+    scale: float,
+    offset: float,
+    expected: object,
+) -> None:
+    assert decode(registers, type_, word, byte, scale, offset) == pytest.approx(expected)  # type: ignore[arg-type]
+
+
+def test_decode_refuses_nan_and_short_input() -> None:
+    with pytest.raises(DecodeError, match="not a number"):
+        decode([0x7FC0, 0x0000], "float32")
+    with pytest.raises(DecodeError, match="needs 2 registers"):
+        decode([1], "uint32")
+
+
 def test_decode_rejects_values_that_are_not_words() -> None:
-    with pytest.raises(ValueError, match="16-bit"):
+    with pytest.raises(DecodeError, match="16-bit"):
         decode([70000], "uint16", "big")
 
 

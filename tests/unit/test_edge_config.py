@@ -20,7 +20,7 @@ def good() -> dict[str, Any]:
 
 def test_the_press_profile_is_a_valid_config() -> None:
     config = parse_config(good())
-    assert config.machines[0].counter.bits == 32
+    assert config.machines[0].counter.counter_bits == 32
     assert config.machines[0].state is not None
 
 
