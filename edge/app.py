@@ -18,12 +18,12 @@ from edge.publisher import MqttPublisher
 from edge.sources.base import MachineSource, SourceError
 from edge.sources.modbus import ModbusHub, ModbusSource
 from edge.sources.opcua import OpcUaSource
-from presstrack.wire import Counters, ItemState, MachineSnapshot, MachineState
+from presstrack.wire import Counters, ItemState, MachineSnapshot, MachineState, OperationMode
 
 log = logging.getLogger(__name__)
 
 ODOMETER_POINTS = ("counter", "good", "waste")
-STATE_POINTS = ("state", "fault")
+STATE_POINTS = ("state", "fault", "mode")
 
 
 def normalise_state(machine: MachineConfig, values: dict[str, Value]) -> MachineState | None:
@@ -34,10 +34,14 @@ def normalise_state(machine: MachineConfig, values: dict[str, Value]) -> Machine
     if mapped is None:
         log.warning("%s: state value %r is not in its map", machine.id, values["state"])
         return MachineState(item=ItemState.NOT_AVAILABLE)
+    update: dict[str, object] = {}
+    mode = values.get("mode")
+    if isinstance(mode, str) and mode in OperationMode.__members__.values():
+        update["mode"] = OperationMode(mode)
     fault = values.get("fault")
     if fault not in (None, 0, "", False) and isinstance(fault, int | float):
-        return mapped.model_copy(update={"fault_code": int(fault)})
-    return mapped
+        update["fault_code"] = int(fault)
+    return mapped.model_copy(update=update) if update else mapped
 
 
 class MachineWorker:

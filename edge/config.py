@@ -181,7 +181,7 @@ class OpcUaEndpoint(_Config):
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 4.0
 
 
-_POINT_FIELDS = ("counter", "good", "waste", "job_counter", "job_id", "state")
+_POINT_FIELDS = ("counter", "good", "waste", "job_counter", "job_id", "state", "mode")
 
 
 class MachineConfig(_Config):
@@ -198,6 +198,9 @@ class MachineConfig(_Config):
     job_counter: Point | None = None
     job_id: Point | None = None
     state: StatePoint | None = None
+    mode: Point | None = Field(
+        default=None, description="OPC 40001-1 operation mode read as its name (None, Setup...)"
+    )
     poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 1.0
     state_poll_seconds: Annotated[float, Field(gt=0, le=3600)] | None = Field(
         default=None, description="read state this often (default: min(poll, 0.2 s))"

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,17 +58,21 @@ class MqttPublisher:
         ).to_json()
 
     # paho network-thread callbacks: only hop onto the loop.
+    def _hop(self, callback: Callable[..., None], *args: Any) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed in between: shutting down
+                loop.call_soon_threadsafe(callback, *args)
+
     def _on_connect(self, _c: Any, _u: Any, _f: Any, reason: ReasonCode, _p: Any) -> None:
-        if not reason.is_failure and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._connected_now)
+        if not reason.is_failure:
+            self._hop(self._connected_now)
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: ReasonCode, _p: Any) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._disconnected_now, str(reason))
+        self._hop(self._disconnected_now, str(reason))
 
     def _on_publish(self, _c: Any, _u: Any, mid: int, _r: Any, _p: Any) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._acked, mid)
+        self._hop(self._acked, mid)
 
     def _connected_now(self) -> None:
         log.info("mqtt connected to %s", self.config.url)
@@ -144,6 +149,7 @@ class MqttPublisher:
                 await asyncio.to_thread(info.wait_for_publish, 2.0)
             self._client.disconnect()
             self._client.loop_stop()
+            self._loop = None
 
     async def _drain(self) -> None:
         while True:

@@ -25,6 +25,7 @@ from simulators.press_server import write_truth
 log = logging.getLogger(__name__)
 
 NAMESPACE = "urn:presstrack:simulators"
+APPLICATION_URI = "urn:presstrack:simulators:finisher"
 #: How the model's states show on the OPC 40001-1 axes.
 OPC_STATES: dict[MachineStateCode, tuple[str, str]] = {
     MachineStateCode.OFF: ("NotAvailable", "None"),
@@ -67,7 +68,7 @@ class FinisherSimulator:
         )
         self.server = Server()
         self.nodes: dict[str, Node] = {}
-        self._last_command = 0
+        self.listening = False
 
     @property
     def endpoint(self) -> str:
@@ -76,6 +77,7 @@ class FinisherSimulator:
 
     async def _setup(self) -> None:
         await self.server.init()
+        await self.server.set_application_uri(APPLICATION_URI)
         self.server.set_endpoint(self.endpoint)
         self.server.set_server_name(f"presstrack simulated {self.options.name}")
         if self.options.certificate is not None and self.options.private_key is not None:
@@ -103,7 +105,7 @@ class FinisherSimulator:
         }
         for name, (value, vtype) in variables.items():
             self.nodes[name] = await machine.add_variable(
-                f"ns={ns};s={name}", name, ua.Variant(value, vtype)
+                f"ns={ns};s={name}", f"{ns}:{name}", ua.Variant(value, vtype)
             )
         await self.nodes["Command"].set_writable()
         await self.nodes["JobId"].set_writable()
@@ -138,6 +140,7 @@ class FinisherSimulator:
         """Serve until cancelled; the truth file is current when this returns."""
         await self._setup()
         async with self.server:
+            self.listening = True
             log.info("finisher %s listening on %s", self.options.name, self.endpoint)
             last = time.monotonic()
             try:

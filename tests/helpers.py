@@ -37,7 +37,7 @@ async def running_press(**options: Any) -> AsyncIterator[PressSimulator]:
 async def running_finisher(simulator: FinisherSimulator) -> AsyncIterator[FinisherSimulator]:
     """Serve a finisher simulator in this event loop until the block ends."""
     task = asyncio.create_task(simulator.run())
-    await asyncio.sleep(1.0)
+    await eventually(lambda: simulator.listening, 20, "the OPC UA server to listen")
     try:
         yield simulator
     finally:

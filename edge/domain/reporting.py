@@ -48,6 +48,8 @@ def should_report(
         before.job_id,
     ):
         return True
+    if reading.totals.keys() != before.totals.keys():  # a counter became readable: the baseline
+        return True
     elapsed = now - last.at
     if elapsed >= policy.heartbeat_seconds:
         return True

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 30.0
 APPLICATION_URI = "urn:presstrack:edge"
-TRANSITION_NAMES = ("state", "fault")
+TRANSITION_NAMES = ("state", "fault", "mode")
 
 
 class _Handler:
