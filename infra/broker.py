@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -22,6 +24,7 @@ autosave_interval 1
 max_inflight_messages 1000
 max_queued_messages 1000000
 log_dest file {data}/mosquitto.log
+user {user}
 """
 
 
@@ -60,7 +63,10 @@ class Mosquitto:
         """Start and wait until it accepts connections."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         conf = self.data_dir / "mosquitto.conf"
-        conf.write_text(_CONFIG.format(port=self.port, data=self.data_dir))
+        # started as root, mosquitto would switch to its own user and could then write neither
+        # its log nor its persistence file here; run it as whoever we are
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        conf.write_text(_CONFIG.format(port=self.port, data=self.data_dir, user=user))
         self._process = subprocess.Popen(
             [mosquitto_binary(), "-c", str(conf)],
             stdout=subprocess.DEVNULL,
