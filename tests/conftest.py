@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ def stack(mosquitto: Mosquitto) -> Iterator[LocalStack]:
     local.stop()
 
 
-def read_truth(path: Path) -> dict[str, object]:
+def read_truth(path: Path) -> dict[str, Any]:
     """A simulator's ground truth file."""
-    data: dict[str, object] = json.loads(path.read_text())
+    data: dict[str, Any] = json.loads(path.read_text())
     return data

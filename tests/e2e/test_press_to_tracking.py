@@ -89,7 +89,7 @@ def test_printed_count_reaches_the_press_truth_exactly(stack: LocalStack, tmp_pa
             "/api/orders/E2E-1/stages/printing/machine",
             {"site": "e2e", "machine": "press-1"},
         )
-        before = int(read_truth(truth_path)["lifetime"])  # type: ignore[call-overload]
+        before = int(read_truth(truth_path)["lifetime"])
         send_command(press_port, Command.NEW_JOB)
         send_command(press_port, Command.START)
         seen: list[int] = []
@@ -97,11 +97,11 @@ def test_printed_count_reaches_the_press_truth_exactly(stack: LocalStack, tmp_pa
         def press_done() -> bool:
             seen.append(api.call("GET", created["tracking_json"])["printed"])
             truth = read_truth(truth_path)
-            return truth["state"] == "IDLE" and truth["job_count"] == JOB_SHEETS
+            return bool(truth["state"] == "IDLE" and truth["job_count"] == JOB_SHEETS)
 
         wait_for(press_done, 60, "the press to finish its job")
         truth = read_truth(truth_path)
-        expected = int(truth["lifetime"]) - before  # type: ignore[call-overload]
+        expected = int(truth["lifetime"]) - before
         assert expected == JOB_SHEETS
         wait_for(
             lambda: api.call("GET", created["tracking_json"])["printed"] == expected,
@@ -116,7 +116,7 @@ def test_printed_count_reaches_the_press_truth_exactly(stack: LocalStack, tmp_pa
         assert printing["ended"]
         assert any(0 < n < expected for n in seen), "progress was visible while printing"
         # the 32-bit lifetime register wrapped during the run and nothing was lost
-        assert int(truth["lifetime"]) > 2**32  # type: ignore[call-overload]
+        assert int(truth["lifetime"]) > 2**32
     finally:
         edge.stop()
         press.stop()

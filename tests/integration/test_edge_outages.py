@@ -69,7 +69,7 @@ def edge_child(tmp_path: Path, url: str, site: str, press_port: int, speed: int)
 
 
 def printed(truth: Path, before: int) -> int:
-    return int(read_truth(truth)["lifetime"]) - before  # type: ignore[call-overload]
+    return int(read_truth(truth)["lifetime"]) - before
 
 
 def test_a_broker_stopped_for_a_minute_loses_nothing(broker: Mosquitto, tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_a_broker_stopped_for_a_minute_loses_nothing(broker: Mosquitto, tmp_path
     listener = Listener(broker.url, "outage", client_id="outage-listener")
     try:
         wait_for(lambda: listener.latest_total("press-1") is not None, 30, "the baseline")
-        before = int(read_truth(truth)["lifetime"])  # type: ignore[call-overload]
+        before = int(read_truth(truth)["lifetime"])
         send_command(port, Command.START)
         time.sleep(3)
         broker.stop()
@@ -114,7 +114,7 @@ def test_an_agent_killed_again_and_again_loses_nothing(broker: Mosquitto, tmp_pa
     listener = Listener(broker.url, "kills", client_id="kills-listener")
     try:
         wait_for(lambda: listener.latest_total("press-1") is not None, 30, "the baseline")
-        before = int(read_truth(truth)["lifetime"])  # type: ignore[call-overload]
+        before = int(read_truth(truth)["lifetime"])
         send_command(port, Command.START)
         for _ in range(KILLS):
             time.sleep(3)
