@@ -8,6 +8,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,12 +52,21 @@ def mosquitto_binary() -> str:
     return found
 
 
+@dataclass(frozen=True)
+class BrokerTls:
+    """Server certificate, its key, and the CA that client certificates must chain to."""
+
+    ca: Path
+    certificate: Path
+    private_key: Path
+
+
 class Mosquitto:
     """A Mosquitto process of our own, with its data under `data_dir`."""
 
-    def __init__(self, port: int, data_dir: Path) -> None:
-        self.port, self.data_dir = port, data_dir
-        self.url = f"mqtt://127.0.0.1:{port}"
+    def __init__(self, port: int, data_dir: Path, tls: BrokerTls | None = None) -> None:
+        self.port, self.data_dir, self.tls = port, data_dir, tls
+        self.url = f"{'mqtts' if tls else 'mqtt'}://127.0.0.1:{port}"
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -66,7 +76,14 @@ class Mosquitto:
         # started as root, mosquitto would switch to its own user and could then write neither
         # its log nor its persistence file here; run it as whoever we are
         user = pwd.getpwuid(os.geteuid()).pw_name
-        conf.write_text(_CONFIG.format(port=self.port, data=self.data_dir, user=user))
+        text = _CONFIG.format(port=self.port, data=self.data_dir, user=user)
+        if self.tls is not None:  # mutual TLS, as AWS IoT Core does it
+            text += (
+                f"cafile {self.tls.ca}\ncertfile {self.tls.certificate}\n"
+                f"keyfile {self.tls.private_key}\nrequire_certificate true\n"
+                "use_identity_as_username true\n"
+            )
+        conf.write_text(text)
         self._process = subprocess.Popen(
             [mosquitto_binary(), "-c", str(conf)],
             stdout=subprocess.DEVNULL,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 import sys
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
+
+from presstrack.logs import setup_logging
 
 DEFAULT_STATE = Path("var")
 
@@ -92,6 +93,7 @@ def _edge_run(args: argparse.Namespace) -> int:
 
     config = _load_edge_config(args.config)
     assert isinstance(config, EdgeConfig)
+    setup_logging(args.verbose, json_lines=config.log_format == "json")
     _run_until_signal(lambda: EdgeAgent(config).run())
     return 0
 
@@ -103,6 +105,40 @@ def _edge_check(args: argparse.Namespace) -> int:
     config = _load_edge_config(args.config)
     assert isinstance(config, EdgeConfig)
     return asyncio.run(check_machines(config, sys.stdout))
+
+
+def _edge_provision(args: argparse.Namespace) -> int:
+    from edge.config import EdgeConfig
+    from edge.provision import config_snippet, provision
+
+    config = _load_edge_config(args.config)
+    assert isinstance(config, EdgeConfig)
+    result = provision(config, args.out, endpoint_url=args.endpoint_url)
+    print(
+        f"thing {result.thing}, policy {result.policy}\ncertificate {result.certificate}\n"
+        f"private key {result.private_key}\n\n{config_snippet(result, config)}"
+    )
+    return 0
+
+
+def _sim_finisher(args: argparse.Namespace) -> int:
+    from simulators.finisher_server import FinisherOptions, FinisherSimulator
+
+    options = FinisherOptions(
+        host=args.host,
+        port=args.port,
+        name=args.name,
+        pieces_per_hour=args.pieces_per_hour,
+        lifetime=args.lifetime,
+        start=args.start,
+        job_pieces=args.job_pieces,
+        truth=args.truth,
+        certificate=args.certificate,
+        private_key=args.private_key,
+        secure_only=args.secure_only,
+    )
+    _run_until_signal(lambda: FinisherSimulator(options).run())
+    return 0
 
 
 def _sim_press(args: argparse.Namespace) -> int:
@@ -119,6 +155,8 @@ def _sim_press(args: argparse.Namespace) -> int:
         truth=args.truth,
         fault_after=args.fault_after,
         fault_for=args.fault_for,
+        waste_every=args.waste_every,
+        job_id=args.job_id,
     )
     _run_until_signal(lambda: PressSimulator(options).run())
     return 0
@@ -136,12 +174,7 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="presstrack", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_local_commands(commands: Any) -> None:
     demo = commands.add_parser("demo", help="run everything locally and print the customer link")
     demo.add_argument("--mqtt-url", help="use this broker instead of starting Mosquitto")
     demo.add_argument("--port", type=int, default=8000, help="HTTP port of the API (8000)")
@@ -157,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--state-dir", type=Path, default=DEFAULT_STATE, help="where data goes")
     local.set_defaults(run=_local)
 
+    schema = commands.add_parser("schema", help="print the wire JSON Schema (or OpenAPI)")
+    schema.add_argument("--openapi", action="store_true", help="print the OpenAPI document")
+    schema.set_defaults(run=_schema)
+
+
+def _add_edge_commands(commands: Any) -> None:
     edge = commands.add_parser("edge", help="the shop-floor agent").add_subparsers(
         dest="edge_command", required=True, metavar="COMMAND"
     )
@@ -166,7 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = edge.add_parser("check", help="validate a config and read every machine once")
     check.add_argument("config", type=Path, help="YAML config file (see docs/edge.md)")
     check.set_defaults(run=_edge_check)
+    prov = edge.add_parser("provision", help="create the AWS IoT thing, certificate and policy")
+    prov.add_argument("config", type=Path, help="YAML config file (see docs/edge.md)")
+    prov.add_argument("--out", type=Path, default=Path("certs"), help="where to write the keys")
+    prov.add_argument("--endpoint-url", help="AWS endpoint (for a test stack)")
+    prov.set_defaults(run=_edge_provision)
 
+
+def _add_sim_commands(commands: Any) -> None:
     sim = commands.add_parser("sim", help="machine simulators").add_subparsers(
         dest="sim_command", required=True, metavar="MACHINE"
     )
@@ -181,22 +227,39 @@ def build_parser() -> argparse.ArgumentParser:
     press.add_argument("--truth", type=Path, help="write ground truth JSON here")
     press.add_argument("--fault-after", type=float, help="inject a fault after N seconds")
     press.add_argument("--fault-for", type=float, default=10.0, help="fault lasts N seconds")
+    press.add_argument("--waste-every", type=int, default=0, help="every Nth sheet is waste")
+    press.add_argument("--job-id", default="", help="job id shown in the job id registers")
     press.set_defaults(run=_sim_press)
 
-    schema = commands.add_parser("schema", help="print the wire JSON Schema (or OpenAPI)")
-    schema.add_argument("--openapi", action="store_true", help="print the OpenAPI document")
-    schema.set_defaults(run=_schema)
+    fin = sim.add_parser("finisher", help="a laminator / foil stamper / folder-gluer on OPC UA")
+    fin.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    fin.add_argument("--port", type=int, default=4840, help="OPC UA port (4840)")
+    fin.add_argument("--name", default="Laminator", help="object name under Objects")
+    fin.add_argument("--pieces-per-hour", type=float, default=6_000, help="speed (6000)")
+    fin.add_argument("--lifetime", type=int, default=0, help="starting lifetime count")
+    fin.add_argument("--start", action="store_true", help="start running at once")
+    fin.add_argument("--job-pieces", type=int, help="stop when the job counter reaches this")
+    fin.add_argument("--truth", type=Path, help="write ground truth JSON here")
+    fin.add_argument("--certificate", type=Path, help="server certificate (DER) for security")
+    fin.add_argument("--private-key", type=Path, help="server private key (PEM)")
+    fin.add_argument("--secure-only", action="store_true", help="refuse unsecured sessions")
+    fin.set_defaults(run=_sim_finisher)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="presstrack", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_local_commands(commands)
+    _add_edge_commands(commands)
+    _add_sim_commands(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `presstrack` command."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("botocore", "boto3", "urllib3", "pymodbus", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging(args.verbose)
     result: int = args.run(args)
     return result

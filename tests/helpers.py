@@ -68,9 +68,13 @@ class Listener:
             f"presstrack/v1/{site}/#", qos=1
         )
         self.client.reconnect_delay_set(1, 2)
+        self._prepare(self.client)
         port = int(url.rsplit(":", 1)[1])
         self.client.connect("127.0.0.1", port, keepalive=5)
         self.client.loop_start()
+
+    def _prepare(self, client: mqtt.Client) -> None:
+        """Hook for subclasses (TLS) before connecting."""
 
     def drain(self) -> None:
         """Parse everything received so far."""
