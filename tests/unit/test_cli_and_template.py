@@ -20,6 +20,8 @@ SUBCOMMANDS = [
     ["edge", "check"],
     ["sim"],
     ["sim", "press"],
+    ["sim", "finisher"],
+    ["edge", "provision"],
     ["schema"],
 ]
 
