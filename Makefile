@@ -7,7 +7,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup demo local test unit integration e2e lint docs clean
 
-setup: $(STAMP) mosquitto
+setup: $(STAMP) system-packages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +15,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $@
 
-# Mosquitto is the broker of the local stack; install it from the distribution when missing.
-.PHONY: mosquitto
-mosquitto:
-	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
+# Mosquitto is the broker of the local stack; socat gives the tests a virtual serial line.
+# Both come from the distribution when missing.
+.PHONY: system-packages
+system-packages:
+	@{ command -v mosquitto || test -x /usr/sbin/mosquitto; } >/dev/null 2>&1 && \
+	  command -v socat >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mosquitto >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mosquitto socat >/dev/null; }
 
 demo: setup
 	$(BIN)/presstrack demo

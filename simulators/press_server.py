@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import cast
 
 from pymodbus.constants import ExcCodes
-from pymodbus.server import ModbusTcpServer
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from simulators.machine_model import (
@@ -50,6 +50,8 @@ class PressOptions:
     fault_for: float = 10.0
     waste_every: int = 0
     job_id: str = ""
+    serial: str | None = None
+    baudrate: int = 19200
 
 
 def write_truth(path: Path, model: MachineModel) -> None:
@@ -77,7 +79,13 @@ class PressSimulator:
             simdata=[SimData(0, count=REGISTER_COUNT, datatype=DataType.REGISTERS)],
             action=self._on_request,
         )
-        self.server = ModbusTcpServer(context=device, address=(options.host, options.port))
+        self.server: ModbusTcpServer | ModbusSerialServer
+        if options.serial is not None:  # Modbus RTU on a serial line
+            self.server = ModbusSerialServer(
+                context=device, port=options.serial, baudrate=options.baudrate
+            )
+        else:
+            self.server = ModbusTcpServer(context=device, address=(options.host, options.port))
         self.silent = False
 
     async def _on_request(
@@ -150,12 +158,8 @@ class PressSimulator:
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
             asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self.toggle_silence)
         try:
-            log.info(
-                "press listening on %s:%d unit %d",
-                self.options.host,
-                self.options.port,
-                self.options.unit,
-            )
+            where = self.options.serial or f"{self.options.host}:{self.options.port}"
+            log.info("press listening on %s unit %d", where, self.options.unit)
             await self.server.serve_forever()
         finally:
             ticker.cancel()
