@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from edge.config import EdgeConfig, MachineConfig
@@ -71,6 +72,7 @@ class MachineWorker:
         self.last: Published | None = None
         self.last_full = float("-inf")
         self._now = 0.0
+        self._read_at = 0.0
 
     async def run(self) -> None:
         """Read forever on a drift-free schedule; a late read skips slots rather than bursting."""
@@ -78,6 +80,7 @@ class MachineWorker:
         period = min(self.machine.poll_seconds, self.machine.state_period)
         next_at = loop.time()
         while True:
+            self.metrics.lateness.observe(max(0.0, loop.time() - next_at))
             await self.poll_once(next_at)  # the slot, not the clock: jitter must not skip reports
             next_at += period
             next_at = max(next_at, loop.time())
@@ -97,8 +100,9 @@ class MachineWorker:
             self.metrics.errors.labels(machine_id).inc()
             self.metrics.available.labels(machine_id).set(0)
             log.debug("%s: %s", machine_id, error)
-            self._consider(Reading(available=False))
+            self._consider(Reading(available=False, read_at=time.time()))
             return
+        self._read_at = time.time()
         self.metrics.latency.labels(machine_id).observe(time.perf_counter() - started)
         self.metrics.points.labels(machine_id).inc(len(values))
         self.metrics.available.labels(machine_id).set(1)
@@ -117,7 +121,7 @@ class MachineWorker:
 
     def _with_state(self, base: Reading, values: dict[str, Value]) -> Reading:
         state = normalise_state(self.machine, values) if "state" in values else base.state
-        return Reading(True, state, base.totals, base.job_raw, base.job_id)
+        return Reading(True, state, base.totals, base.job_raw, base.job_id, self._read_at)
 
     def _with_counts(self, base: Reading, values: dict[str, Value]) -> Reading:
         totals = dict(base.totals)
@@ -146,20 +150,14 @@ class MachineWorker:
             totals,
             as_count(job) if job is not None else None,
             str(job_id) if job_id not in (None, "") else None,
+            self._read_at,
         )
 
     def _consider(self, reading: Reading) -> None:
-        self.current = (
-            reading
-            if reading.available
-            else Reading(
-                False,
-                self.current.state,
-                self.current.totals,
-                self.current.job_raw,
-                self.current.job_id,
-            )
-        )
+        if reading.available:
+            self.current = reading
+        else:  # remember what was last known, for when the machine answers again
+            self.current = replace(self.current, available=False, read_at=reading.read_at)
         if should_report(self.last, reading, self._now, self.policy):
             self._commit(reading)
             self.last = Published(reading, self._now)
@@ -182,7 +180,7 @@ class MachineWorker:
                 machine=self.machine.id,
                 agent=self.config.agent,
                 seq=seq,
-                ts=datetime.now(UTC),
+                ts=datetime.fromtimestamp(reading.read_at or time.time(), UTC),
                 available=reading.available,
                 state=reading.state if reading.available else None,
                 counters=counters if reading.available else None,

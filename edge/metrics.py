@@ -32,6 +32,12 @@ class EdgeMetrics:
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
+        self.lateness = Histogram(
+            "presstrack_edge_poll_lateness_seconds",
+            "How late a read started after its slot",
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2),
+            registry=self.registry,
+        )
         self.available = Gauge(
             "presstrack_edge_machine_available",
             "1 if the machine answers",

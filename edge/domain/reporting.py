@@ -16,6 +16,7 @@ class Reading:
     totals: dict[str, int] = field(default_factory=dict)  # odometers: counter, good, waste
     job_raw: int | None = None
     job_id: str | None = None
+    read_at: float = 0.0  # wall-clock seconds when the values were read
 
 
 @dataclass(frozen=True)
