@@ -66,11 +66,11 @@ def test_state_changes_are_reported_at_once_counters_by_time_or_sheets() -> None
 def test_a_full_outbox_drops_the_oldest_and_counts_them(tmp_path: Path) -> None:
     outbox = Outbox(tmp_path / "outbox.sqlite3", max_messages=100)
     for n in range(150):
-        outbox.record(
-            "press-1",
-            {"counter": OdometerState(n, n, 0.0)},
-            lambda seq, n=n: ("t", str(n).encode()),
-        )
+
+        def message(_seq: int, n: int = n) -> tuple[str, bytes]:
+            return "t", str(n).encode()
+
+        outbox.record("press-1", {"counter": OdometerState(n, n, 0.0)}, message)
     assert (outbox.depth(), outbox.dropped()) == (100, 50)
     assert outbox.pending(0, 1)[0].payload == b"50"
     assert outbox.machine("press-1").seq == 150
