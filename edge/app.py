@@ -18,7 +18,6 @@ from edge.outbox import Outbox
 from edge.publisher import MqttPublisher
 from edge.sources.base import MachineSource, SourceError
 from edge.sources.modbus import ModbusHub, ModbusSource
-from edge.sources.opcua import OpcUaSource
 from presstrack.wire import Counters, ItemState, MachineSnapshot, MachineState, OperationMode
 
 log = logging.getLogger(__name__)
@@ -71,14 +70,25 @@ class MachineWorker:
         self.current = Reading(available=False)
         self.last: Published | None = None
         self.last_full = float("-inf")
+        # metric children looked up once, not on every read
+        self._m_reads = metrics.reads.labels(machine.id)
+        self._m_errors = metrics.errors.labels(machine.id)
+        self._m_available = metrics.available.labels(machine.id)
+        self._m_latency = metrics.latency.labels(machine.id)
+        self._m_points = metrics.points.labels(machine.id)
         self._now = 0.0
         self._read_at = 0.0
 
-    async def run(self) -> None:
-        """Read forever on a drift-free schedule; a late read skips slots rather than bursting."""
+    async def run(self, offset: float = 0.0) -> None:
+        """Read forever on a drift-free schedule; a late read skips slots rather than bursting.
+
+        `offset` (a fraction of the period) spreads machines over the period instead of
+        reading them all at the same instant.
+        """
         loop = asyncio.get_running_loop()
         period = min(self.machine.poll_seconds, self.machine.state_period)
-        next_at = loop.time()
+        next_at = loop.time() + offset * period
+        await asyncio.sleep(offset * period)
         while True:
             self.metrics.lateness.observe(max(0.0, loop.time() - next_at))
             await self.poll_once(next_at)  # the slot, not the clock: jitter must not skip reports
@@ -92,20 +102,20 @@ class MachineWorker:
         full = now - self.last_full >= self.machine.poll_seconds - 1e-6 or not self.state_points
         names = self.all_points if full else self.state_points
         machine_id = self.machine.id
-        self.metrics.reads.labels(machine_id).inc()
+        self._m_reads.inc()
         started = time.perf_counter()
         try:
             values = await self.source.read(names)
         except SourceError as error:
-            self.metrics.errors.labels(machine_id).inc()
-            self.metrics.available.labels(machine_id).set(0)
+            self._m_errors.inc()
+            self._m_available.set(0)
             log.debug("%s: %s", machine_id, error)
             self._consider(Reading(available=False, read_at=time.time()))
             return
         self._read_at = time.time()
-        self.metrics.latency.labels(machine_id).observe(time.perf_counter() - started)
-        self.metrics.points.labels(machine_id).inc(len(values))
-        self.metrics.available.labels(machine_id).set(1)
+        self._m_latency.observe(time.perf_counter() - started)
+        self._m_points.inc(len(values))
+        self._m_available.set(1)
         for transition in self.source.take_transitions():
             self._consider(self._with_state(self.current, transition))
         reading = self._with_state(self.current, values)
@@ -114,7 +124,7 @@ class MachineWorker:
             try:
                 reading = self._with_counts(reading, values)
             except DecodeError as error:
-                self.metrics.errors.labels(machine_id).inc()
+                self._m_errors.inc()
                 log.warning("%s: %s", machine_id, error)
                 return
         self._consider(reading)
@@ -211,7 +221,9 @@ class EdgeAgent:
                 key = ModbusHub.key(machine.link)
                 hub = self.hubs.setdefault(key, ModbusHub(machine.link))
                 source = ModbusSource(machine, hub)
-            else:
+            else:  # asyncua is heavy: only agents with OPC UA machines load it
+                from edge.sources.opcua import OpcUaSource  # noqa: PLC0415
+
                 source = OpcUaSource(machine)
             self.workers.append(
                 MachineWorker(config, machine, source, self.outbox, self.publisher, self.metrics)
@@ -233,7 +245,11 @@ class EdgeAgent:
             self.metrics_port,
         )
         tasks = [asyncio.create_task(self.publisher.run(), name="publisher")]
-        tasks += [asyncio.create_task(w.run(), name=w.machine.id) for w in self.workers]
+        count = len(self.workers)
+        tasks += [
+            asyncio.create_task(w.run(i / count), name=w.machine.id)
+            for i, w in enumerate(self.workers)
+        ]
         try:
             await asyncio.gather(*tasks)
         finally:

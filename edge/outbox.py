@@ -60,6 +60,7 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
     def machine(self, machine_id: str) -> MachineRecord:
         """The last committed sequence number and odometer of a machine."""
@@ -88,13 +89,14 @@ class Outbox:
                 (machine_id, seq, json.dumps(stored)),
             )
             self._db.execute("INSERT INTO outbox (topic, payload) VALUES (?, ?)", (topic, payload))
+            self._depth += 1
             self._enforce_bound()
         return seq
 
     def _enforce_bound(self) -> None:
-        depth = self.depth()
-        excess = depth - self.max_messages
+        excess = self._depth - self.max_messages
         if excess > 0:
+            self._depth -= excess
             self._db.execute(
                 "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)",
                 (excess,),
@@ -117,11 +119,14 @@ class Outbox:
         """Remove messages the broker has acknowledged."""
         if row_ids:
             with self._transaction():
-                self._db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in row_ids])
+                deleted = self._db.executemany(
+                    "DELETE FROM outbox WHERE id = ?", [(i,) for i in row_ids]
+                ).rowcount
+            self._depth -= max(0, deleted)
 
     def depth(self) -> int:
         """Messages waiting."""
-        return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        return self._depth
 
     def dropped(self) -> int:
         """Messages dropped because the outbox was full, since it was created."""

@@ -35,6 +35,7 @@ class MqttPublisher:
         self._connected = asyncio.Event()
         self._wake = asyncio.Event()
         self._inflight: dict[int, int] = {}  # mid -> outbox row id
+        self._acked_rows: list[int] = []
         self._sent_up_to = 0
         self._stopping = False
         self.published = 0
@@ -82,6 +83,7 @@ class MqttPublisher:
             qos=1,
             retain=True,
         )
+        self._flush_acks()
         self._inflight.clear()
         self._sent_up_to = 0  # republish everything not yet acknowledged
         self.metrics.connected.set(1)
@@ -99,13 +101,20 @@ class MqttPublisher:
     def _acked(self, mid: int) -> None:
         row_id = self._inflight.pop(mid, None)
         if row_id is not None:
-            self.outbox.acknowledge([row_id])
-            self.published += 1
-            self.last_publish = datetime.now(UTC)
-            self.metrics.published.inc()
-            self.metrics.last_publish.set(self.last_publish.timestamp())
-            self.metrics.outbox_depth.set(self.outbox.depth())
+            self._acked_rows.append(row_id)  # deleted together by the drain loop
             self._wake.set()
+
+    def _flush_acks(self) -> None:
+        """Delete acknowledged rows in one transaction."""
+        if not self._acked_rows:
+            return
+        rows, self._acked_rows = self._acked_rows, []
+        self.outbox.acknowledge(rows)
+        self.published += len(rows)
+        self.last_publish = datetime.now(UTC)
+        self.metrics.published.inc(len(rows))
+        self.metrics.last_publish.set(self.last_publish.timestamp())
+        self.metrics.outbox_depth.set(self.outbox.depth())
 
     def wake(self) -> None:
         """Tell the drain loop there is something new in the outbox."""
@@ -139,6 +148,7 @@ class MqttPublisher:
             await self._drain()
         finally:
             self._stopping = True
+            self._flush_acks()
             if self._client.is_connected():
                 info = self._client.publish(
                     agent_status_topic(self.site, self.agent),
@@ -153,6 +163,7 @@ class MqttPublisher:
 
     async def _drain(self) -> None:
         while True:
+            self._flush_acks()
             await self._connected.wait()
             room = self.config.inflight - len(self._inflight)
             rows = self.outbox.pending(self._sent_up_to, room) if room > 0 else []
