@@ -63,6 +63,9 @@ TB_VERSION = "3.8.5"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 BASE_PORT = 21_000
 POINTS_PER_PRESS = 7
+#: Our agent reads every second but, by exception, publishes a running press's counters every
+#: REPORT_SECONDS (state changes at once); ThingsBoard publishes every read.
+REPORT_SECONDS = 5.0
 
 
 @dataclass
@@ -156,11 +159,13 @@ class Observer:
             reads.append(read)
 
     def jitter(self, period: float) -> list[float]:
-        """|interval between consecutive reads of a press - period|, over every press."""
+        """How far each interval between two published reads of a press is from a whole
+        number of periods (a gateway that publishes every Nth read is judged by its reads)."""
         out = []
         for reads in self.reads.values():
-            ordered = sorted(reads)
-            out += [abs(b - a - period) for a, b in itertools.pairwise(ordered)]
+            for a, b in itertools.pairwise(sorted(reads)):
+                interval = b - a
+                out.append(abs(interval - max(1, round(interval / period)) * period))
         return out
 
     def close(self) -> None:
@@ -195,7 +200,7 @@ def start_presstrack(
         "state_dir": str(workdir / "edge"),
         "mqtt": {"url": broker.url},
         "metrics": {"port": metrics_port},
-        "report": {"counter_seconds": 1, "heartbeat_seconds": 60},
+        "report": {"counter_seconds": REPORT_SECONDS, "heartbeat_seconds": 60},
         "machines": [
             {
                 **press_machine(f"press-{i}", BASE_PORT + i, poll_seconds=1.0),

@@ -61,6 +61,9 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        self._seqs: dict[str, int] = {}  # last committed sequence number per machine
+        newest = self._db.execute("SELECT MAX(id) FROM outbox").fetchone()[0]
+        self.last_row_id: int = int(newest or 0)
 
     def machine(self, machine_id: str) -> MachineRecord:
         """The last committed sequence number and odometer of a machine."""
@@ -80,7 +83,9 @@ class Outbox:
     ) -> int:
         """Commit the next sequence number, the odometers and the message built for it."""
         with self._transaction():
-            seq = self.machine(machine_id).seq + 1
+            if machine_id not in self._seqs:
+                self._seqs[machine_id] = self.machine(machine_id).seq
+            seq = self._seqs[machine_id] + 1
             topic, payload = message(seq)
             stored = {name: [o.total, o.last_raw, o.last_time] for name, o in odometers.items()}
             self._db.execute(
@@ -88,9 +93,13 @@ class Outbox:
                 " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, odometers = excluded.odometers",
                 (machine_id, seq, json.dumps(stored)),
             )
-            self._db.execute("INSERT INTO outbox (topic, payload) VALUES (?, ?)", (topic, payload))
+            inserted = self._db.execute(
+                "INSERT INTO outbox (topic, payload) VALUES (?, ?)", (topic, payload)
+            )
+            self.last_row_id = int(inserted.lastrowid or self.last_row_id)
             self._depth += 1
             self._enforce_bound()
+        self._seqs[machine_id] = seq  # only once the transaction committed
         return seq
 
     def _enforce_bound(self) -> None:

@@ -22,6 +22,9 @@ from presstrack.wire import AgentStatus, agent_status_topic
 
 log = logging.getLogger(__name__)
 
+ACK_FLUSH_SECONDS = 0.5  # acknowledged rows wait at most this long to be deleted...
+ACK_FLUSH_ROWS = 200  # ... or until this many have gathered
+
 
 class MqttPublisher:
     """Owns the paho client; its network thread hands events back to the asyncio loop."""
@@ -102,7 +105,9 @@ class MqttPublisher:
         row_id = self._inflight.pop(mid, None)
         if row_id is not None:
             self._acked_rows.append(row_id)  # deleted together by the drain loop
-            self._wake.set()
+            unsent = self.outbox.last_row_id > self._sent_up_to
+            if unsent or len(self._acked_rows) >= ACK_FLUSH_ROWS:
+                self._wake.set()  # room in the window for what waits, or a batch to delete
 
     def _flush_acks(self) -> None:
         """Delete acknowledged rows in one transaction."""
@@ -162,11 +167,19 @@ class MqttPublisher:
             self._loop = None
 
     async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        flushed_at = loop.time()
         while True:
-            self._flush_acks()
+            # acknowledged rows are deleted in batches: a crash before the delete only means
+            # the broker gets them again, and the cloud ignores what it has applied
+            due = loop.time() - flushed_at >= ACK_FLUSH_SECONDS
+            if self._acked_rows and (due or len(self._acked_rows) >= ACK_FLUSH_ROWS):
+                self._flush_acks()
+                flushed_at = loop.time()
             await self._connected.wait()
             room = self.config.inflight - len(self._inflight)
-            rows = self.outbox.pending(self._sent_up_to, room) if room > 0 else []
+            fresh = self.outbox.last_row_id > self._sent_up_to
+            rows = self.outbox.pending(self._sent_up_to, room) if room > 0 and fresh else []
             for row in rows:
                 info = self._client.publish(row.topic, row.payload, qos=1)
                 if info.rc != mqtt.MQTT_ERR_SUCCESS:
@@ -176,4 +189,4 @@ class MqttPublisher:
             self._wake.clear()
             if len(rows) < room or room <= 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), 1.0)
+                    await asyncio.wait_for(self._wake.wait(), ACK_FLUSH_SECONDS)

@@ -87,9 +87,8 @@ class ModbusHub:
                 "discrete": client.read_discrete_inputs,
             }[table]
             try:
-                response = await asyncio.wait_for(
-                    reader(address, count=count, device_id=unit), self.timeout
-                )
+                async with asyncio.timeout(self.timeout):  # no extra task, unlike wait_for
+                    response = await reader(address, count=count, device_id=unit)
             except TimeoutError as error:
                 # a late answer would be taken for the next request's: start a clean connection
                 self._client.close()
