@@ -15,6 +15,7 @@ from edge.domain.registers import DecodeError, Value, as_count
 from edge.domain.reporting import Published, Reading, ReportPolicy, should_report
 from edge.metrics import EdgeMetrics
 from edge.outbox import Outbox
+from edge.outbox_writer import OutboxWriter
 from edge.publisher import MqttPublisher
 from edge.sources.base import MachineSource, SourceError
 from edge.sources.modbus import ModbusHub, ModbusSource
@@ -53,11 +54,11 @@ class MachineWorker:
         machine: MachineConfig,
         source: MachineSource,
         outbox: Outbox,
-        publisher: MqttPublisher,
+        writer: OutboxWriter,
         metrics: EdgeMetrics,
     ) -> None:
         self.config, self.machine, self.source = config, machine, source
-        self.outbox, self.publisher, self.metrics = outbox, publisher, metrics
+        self.writer, self.metrics = writer, metrics
         self.policy = ReportPolicy(
             config.report.counter_seconds,
             config.report.heartbeat_seconds,
@@ -198,9 +199,7 @@ class MachineWorker:
             )
             return snapshot.topic, snapshot.to_json()
 
-        self.outbox.record(self.machine.id, self.odometers, message)
-        self.metrics.outbox_depth.set(self.outbox.depth())
-        self.publisher.wake()
+        self.writer.submit(self.machine.id, self.odometers, message)
 
 
 class EdgeAgent:
@@ -210,8 +209,9 @@ class EdgeAgent:
         self.config = config
         self.metrics = EdgeMetrics()
         self.outbox = Outbox(config.state_dir / "outbox.sqlite3", config.outbox.max_messages)
+        self.writer = OutboxWriter(self.outbox, self._committed)
         self.publisher = MqttPublisher(
-            config.mqtt, config.site, config.agent, self.outbox, self.metrics
+            config.mqtt, config.site, config.agent, self.outbox, self.writer, self.metrics
         )
         self.hubs: dict[str, ModbusHub] = {}
         self.workers: list[MachineWorker] = []
@@ -226,9 +226,13 @@ class EdgeAgent:
 
                 source = OpcUaSource(machine)
             self.workers.append(
-                MachineWorker(config, machine, source, self.outbox, self.publisher, self.metrics)
+                MachineWorker(config, machine, source, self.outbox, self.writer, self.metrics)
             )
         self.metrics_port: int | None = None
+
+    def _committed(self) -> None:
+        self.metrics.outbox_depth.set(self.outbox.depth())
+        self.publisher.wake()
 
     async def run(self) -> None:
         """Run until cancelled; the outbox is closed cleanly on the way out."""
@@ -244,7 +248,10 @@ class EdgeAgent:
             self.outbox.depth(),
             self.metrics_port,
         )
-        tasks = [asyncio.create_task(self.publisher.run(), name="publisher")]
+        tasks = [
+            asyncio.create_task(self.publisher.run(), name="publisher"),
+            asyncio.create_task(self.writer.run(), name="outbox-writer"),
+        ]
         count = len(self.workers)
         tasks += [
             asyncio.create_task(w.run(i / count), name=w.machine.id)

@@ -1,14 +1,18 @@
 """Durable outbox: snapshots are committed to SQLite before they are published.
 
 A row leaves the outbox only after the broker acknowledged it (QoS 1 PUBACK). The machine's
-sequence number and odometer are committed in the same transaction as the row, so after a
+sequence number and odometers are committed in the same transaction as the row, so after a
 crash or power cut the agent resumes exactly where its last committed message left off.
+
+Writes go through one connection (the writer stage's thread), reads of pending rows through
+another: with SQLite's WAL journal the publisher reads while a commit is being synced.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +36,8 @@ CREATE TABLE IF NOT EXISTS counters (
 );
 """
 
+Message = Callable[[int], tuple[str, bytes]]
+
 
 @dataclass(frozen=True)
 class MachineRecord:
@@ -39,6 +45,15 @@ class MachineRecord:
 
     seq: int
     odometers: dict[str, OdometerState]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A snapshot to commit: the machine, its odometers then, and how to build the message."""
+
+    machine_id: str
+    odometers: dict[str, OdometerState]
+    message: Message
 
 
 @dataclass(frozen=True)
@@ -50,16 +65,23 @@ class OutboxRow:
     payload: bytes
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    return db
+
+
 class Outbox:
     """SQLite-backed, bounded; when full the oldest messages are dropped and counted."""
 
     def __init__(self, path: Path, max_messages: int = 1_000_000) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.max_messages = max_messages
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db = _connect(path)
         self._db.executescript(_SCHEMA)
+        self._reader = _connect(path)
+        self._write_lock = threading.Lock()
         self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
         self._seqs: dict[str, int] = {}  # last committed sequence number per machine
         newest = self._db.execute("SELECT MAX(id) FROM outbox").fetchone()[0]
@@ -67,7 +89,7 @@ class Outbox:
 
     def machine(self, machine_id: str) -> MachineRecord:
         """The last committed sequence number and odometer of a machine."""
-        row = self._db.execute(
+        row = self._reader.execute(
             "SELECT seq, odometers FROM machine WHERE id = ?", (machine_id,)
         ).fetchone()
         if row is None:
@@ -75,50 +97,73 @@ class Outbox:
         odometers = {name: OdometerState(*values) for name, values in json.loads(row[1]).items()}
         return MachineRecord(row[0], odometers)
 
-    def record(
-        self,
-        machine_id: str,
-        odometers: dict[str, OdometerState],
-        message: Callable[[int], tuple[str, bytes]],
-    ) -> int:
-        """Commit the next sequence number, the odometers and the message built for it."""
-        with self._transaction():
-            if machine_id not in self._seqs:
-                self._seqs[machine_id] = self.machine(machine_id).seq
-            seq = self._seqs[machine_id] + 1
-            topic, payload = message(seq)
-            stored = {name: [o.total, o.last_raw, o.last_time] for name, o in odometers.items()}
-            self._db.execute(
-                "INSERT INTO machine (id, seq, odometers) VALUES (?, ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, odometers = excluded.odometers",
-                (machine_id, seq, json.dumps(stored)),
-            )
-            inserted = self._db.execute(
-                "INSERT INTO outbox (topic, payload) VALUES (?, ?)", (topic, payload)
-            )
-            self.last_row_id = int(inserted.lastrowid or self.last_row_id)
-            self._depth += 1
-            self._enforce_bound()
-        self._seqs[machine_id] = seq  # only once the transaction committed
-        return seq
+    def record(self, machine_id: str, odometers: dict[str, OdometerState], message: Message) -> int:
+        """Commit one snapshot; returns its sequence number."""
+        return self.commit([Pending(machine_id, odometers, message)], [])[0]
 
-    def _enforce_bound(self) -> None:
-        excess = self._depth - self.max_messages
-        if excess > 0:
-            self._depth -= excess
-            self._db.execute(
-                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)",
-                (excess,),
-            )
-            self._db.execute(
-                "INSERT INTO counters (name, value) VALUES ('dropped', ?)"
-                " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-                (excess,),
-            )
+    def commit(self, records: list[Pending], acknowledged: list[int]) -> list[int]:
+        """One transaction: each record gets the next sequence number of its machine and is
+        stored with its odometers; acknowledged rows are deleted. Returns the sequence numbers."""
+        seqs: list[int] = []
+        with self._write_lock:
+            known = dict(self._seqs)
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                last_row = self.last_row_id
+                for item in records:
+                    if item.machine_id not in known:
+                        known[item.machine_id] = self.machine(item.machine_id).seq
+                    seq = known[item.machine_id] + 1
+                    known[item.machine_id] = seq
+                    topic, payload = item.message(seq)
+                    stored = {
+                        n: [o.total, o.last_raw, o.last_time] for n, o in item.odometers.items()
+                    }
+                    self._db.execute(
+                        "INSERT INTO machine (id, seq, odometers) VALUES (?, ?, ?)"
+                        " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq,"
+                        " odometers = excluded.odometers",
+                        (item.machine_id, seq, json.dumps(stored)),
+                    )
+                    inserted = self._db.execute(
+                        "INSERT INTO outbox (topic, payload) VALUES (?, ?)", (topic, payload)
+                    )
+                    last_row = int(inserted.lastrowid or last_row)
+                    seqs.append(seq)
+                deleted = 0
+                if acknowledged:
+                    deleted = self._db.executemany(
+                        "DELETE FROM outbox WHERE id = ?", [(i,) for i in acknowledged]
+                    ).rowcount
+                dropped = self._enforce_bound(self._depth + len(records) - max(0, deleted))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            # only what committed becomes visible to the rest of the agent
+            self._seqs = known
+            self._depth += len(records) - max(0, deleted) - dropped
+            self.last_row_id = last_row
+        return seqs
+
+    def _enforce_bound(self, depth: int) -> int:
+        excess = depth - self.max_messages
+        if excess <= 0:
+            return 0
+        self._db.execute(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)",
+            (excess,),
+        )
+        self._db.execute(
+            "INSERT INTO counters (name, value) VALUES ('dropped', ?)"
+            " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+            (excess,),
+        )
+        return excess
 
     def pending(self, after_id: int, limit: int) -> list[OutboxRow]:
         """Messages not yet acknowledged, oldest first, with ids above `after_id`."""
-        rows = self._db.execute(
+        rows = self._reader.execute(
             "SELECT id, topic, payload FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
             (after_id, limit),
         ).fetchall()
@@ -127,11 +172,7 @@ class Outbox:
     def acknowledge(self, row_ids: list[int]) -> None:
         """Remove messages the broker has acknowledged."""
         if row_ids:
-            with self._transaction():
-                deleted = self._db.executemany(
-                    "DELETE FROM outbox WHERE id = ?", [(i,) for i in row_ids]
-                ).rowcount
-            self._depth -= max(0, deleted)
+            self.commit([], row_ids)
 
     def depth(self) -> int:
         """Messages waiting."""
@@ -139,23 +180,11 @@ class Outbox:
 
     def dropped(self) -> int:
         """Messages dropped because the outbox was full, since it was created."""
-        row = self._db.execute("SELECT value FROM counters WHERE name = 'dropped'").fetchone()
+        row = self._reader.execute("SELECT value FROM counters WHERE name = 'dropped'").fetchone()
         return int(row[0]) if row else 0
 
     def close(self) -> None:
         """Close the database."""
-        self._db.close()
-
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
-
-
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        with self._write_lock:
+            self._reader.close()
+            self._db.close()

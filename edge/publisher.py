@@ -18,27 +18,30 @@ from paho.mqtt.reasoncodes import ReasonCode
 from edge.config import MqttConfig
 from edge.metrics import EdgeMetrics
 from edge.outbox import Outbox
+from edge.outbox_writer import OutboxWriter
 from presstrack.wire import AgentStatus, agent_status_topic
 
 log = logging.getLogger(__name__)
-
-ACK_FLUSH_SECONDS = 0.5  # acknowledged rows wait at most this long to be deleted...
-ACK_FLUSH_ROWS = 200  # ... or until this many have gathered
 
 
 class MqttPublisher:
     """Owns the paho client; its network thread hands events back to the asyncio loop."""
 
     def __init__(
-        self, config: MqttConfig, site: str, agent: str, outbox: Outbox, metrics: EdgeMetrics
+        self,
+        config: MqttConfig,
+        site: str,
+        agent: str,
+        outbox: Outbox,
+        writer: OutboxWriter,
+        metrics: EdgeMetrics,
     ) -> None:
         self.config, self.site, self.agent, self.outbox = config, site, agent, outbox
-        self.metrics = metrics
+        self.writer, self.metrics = writer, metrics
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connected = asyncio.Event()
         self._wake = asyncio.Event()
         self._inflight: dict[int, int] = {}  # mid -> outbox row id
-        self._acked_rows: list[int] = []
         self._sent_up_to = 0
         self._stopping = False
         self.published = 0
@@ -86,7 +89,6 @@ class MqttPublisher:
             qos=1,
             retain=True,
         )
-        self._flush_acks()
         self._inflight.clear()
         self._sent_up_to = 0  # republish everything not yet acknowledged
         self.metrics.connected.set(1)
@@ -103,23 +105,17 @@ class MqttPublisher:
 
     def _acked(self, mid: int) -> None:
         row_id = self._inflight.pop(mid, None)
-        if row_id is not None:
-            self._acked_rows.append(row_id)  # deleted together by the drain loop
-            unsent = self.outbox.last_row_id > self._sent_up_to
-            if unsent or len(self._acked_rows) >= ACK_FLUSH_ROWS:
-                self._wake.set()  # room in the window for what waits, or a batch to delete
-
-    def _flush_acks(self) -> None:
-        """Delete acknowledged rows in one transaction."""
-        if not self._acked_rows:
+        if row_id is None:
             return
-        rows, self._acked_rows = self._acked_rows, []
-        self.outbox.acknowledge(rows)
-        self.published += len(rows)
+        # deleted with the writer's next commit; a crash before that only means the broker
+        # gets the message again, and the cloud ignores what it has applied
+        self.writer.acknowledge([row_id])
+        self.published += 1
         self.last_publish = datetime.now(UTC)
-        self.metrics.published.inc(len(rows))
+        self.metrics.published.inc()
         self.metrics.last_publish.set(self.last_publish.timestamp())
-        self.metrics.outbox_depth.set(self.outbox.depth())
+        if self.outbox.last_row_id > self._sent_up_to:
+            self._wake.set()  # room in the window for what waits
 
     def wake(self) -> None:
         """Tell the drain loop there is something new in the outbox."""
@@ -153,7 +149,6 @@ class MqttPublisher:
             await self._drain()
         finally:
             self._stopping = True
-            self._flush_acks()
             if self._client.is_connected():
                 info = self._client.publish(
                     agent_status_topic(self.site, self.agent),
@@ -167,15 +162,7 @@ class MqttPublisher:
             self._loop = None
 
     async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
-        flushed_at = loop.time()
         while True:
-            # acknowledged rows are deleted in batches: a crash before the delete only means
-            # the broker gets them again, and the cloud ignores what it has applied
-            due = loop.time() - flushed_at >= ACK_FLUSH_SECONDS
-            if self._acked_rows and (due or len(self._acked_rows) >= ACK_FLUSH_ROWS):
-                self._flush_acks()
-                flushed_at = loop.time()
             await self._connected.wait()
             room = self.config.inflight - len(self._inflight)
             fresh = self.outbox.last_row_id > self._sent_up_to
@@ -189,4 +176,4 @@ class MqttPublisher:
             self._wake.clear()
             if len(rows) < room or room <= 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), ACK_FLUSH_SECONDS)
+                    await asyncio.wait_for(self._wake.wait(), 1.0)
