@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from pathlib import Path
 
 from edge.config import Point
 from edge.domain.counters import OdometerState
 from edge.domain.reporting import Published, Reading, ReportPolicy, should_report
-from edge.outbox import Outbox
+from edge.outbox import Outbox, Pending
+from edge.outbox_writer import OutboxWriter
 from edge.sources.modbus import plan_blocks
 from presstrack.logs import JsonFormatter
 from presstrack.wire import ItemState, MachineState
@@ -87,3 +89,40 @@ def test_json_logs_are_one_object_a_line() -> None:
     line = JsonFormatter().format(record)
     assert json.loads(line)["message"] == "press p: 3"
     assert json.loads(line)["level"] == "WARNING"
+
+
+class FlakyOutbox(Outbox):
+    """An outbox whose disk fails once."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.failures = 1
+
+    def commit(self, records: list[Pending], acknowledged: list[int]) -> list[int]:
+        if self.failures:
+            self.failures -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+        return super().commit(records, acknowledged)
+
+
+async def test_the_writer_commits_in_groups_and_keeps_everything_when_the_disk_fails(
+    tmp_path: Path,
+) -> None:
+    outbox = FlakyOutbox(tmp_path / "outbox.sqlite3")
+    committed: list[int] = []
+    writer = OutboxWriter(outbox, lambda: committed.append(outbox.depth()))
+    for n in range(5):
+
+        def message(seq: int, n: int = n) -> tuple[str, bytes]:
+            return "t", f"{seq}:{n}".encode()
+
+        writer.submit("press-1", {"counter": OdometerState(n, n, 0.0)}, message)
+    await writer.flush()  # the disk fails: nothing is lost, nothing committed
+    assert (outbox.depth(), committed) == (0, [])
+    await writer.flush()
+    assert committed == [5]  # all five in one transaction
+    assert [r.payload for r in outbox.pending(0, 10)] == [b"1:0", b"2:1", b"3:2", b"4:3", b"5:4"]
+    writer.acknowledge([r.id for r in outbox.pending(0, 2)])
+    await writer.flush()
+    assert outbox.depth() == 3
+    outbox.close()
