@@ -63,6 +63,7 @@ TB_VERSION = "3.8.5"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 BASE_PORT = 21_000
 POINTS_PER_PRESS = 7
+METRICS_PORT = [0]  # the running agent's metrics port
 #: Our agent reads every second but, by exception, publishes a running press's counters every
 #: REPORT_SECONDS (state changes at once); ThingsBoard publishes every read.
 REPORT_SECONDS = 5.0
@@ -82,6 +83,7 @@ class Result:
     jitter_p99_ms: float
     latency_p50_ms: float
     latency_p95_ms: float
+    lateness_p99_ms: float | None = None  # ours only: read start behind its slot (histogram)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -174,19 +176,33 @@ class Observer:
         self.client.loop_stop()
 
 
-def presstrack_points(metrics_port: int) -> int:
-    """Data points the agent has read (from its own metrics)."""
+def presstrack_metrics(metrics_port: int) -> tuple[int, dict[float, float]]:
+    """Data points the agent has read and its poll-lateness histogram (cumulative buckets)."""
     url = f"http://127.0.0.1:{metrics_port}/metrics"
     with urllib.request.urlopen(url, timeout=5) as answer:
         text = answer.read().decode()
-    return int(
-        sum(
-            s.value
-            for f in text_string_to_metric_families(text)
-            for s in f.samples
-            if s.name == "presstrack_edge_points_read_total"
-        )
-    )
+    samples = [s for f in text_string_to_metric_families(text) for s in f.samples]
+    buckets = {
+        float(s.labels["le"]): s.value
+        for s in samples
+        if s.name == "presstrack_edge_poll_lateness_seconds_bucket"
+    }
+    points = int(sum(s.value for s in samples if s.name == "presstrack_edge_points_read_total"))
+    return points, buckets
+
+
+def bucket_quantile(before: dict[float, float], after: dict[float, float], q: float) -> float:
+    """Upper bound (seconds) of the histogram bucket holding quantile q of the new samples."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0.0) for b in bounds]
+    if not counts or counts[-1] <= 0:
+        return float("nan")
+    return next(b for b, c in zip(bounds, counts, strict=True) if c >= q * counts[-1])
+
+
+def presstrack_points(metrics_port: int) -> int:
+    """Data points the agent has read (from its own metrics)."""
+    return presstrack_metrics(metrics_port)[0]
 
 
 def start_presstrack(
@@ -194,6 +210,7 @@ def start_presstrack(
 ) -> tuple[subprocess.Popen[bytes], Callable[[Observer], int]]:
     """Our agent, one read of all seven points per press per second."""
     metrics_port = free_port()
+    METRICS_PORT[0] = metrics_port
     config = {
         "site": "bench",
         "agent": "edge-1",
@@ -335,11 +352,16 @@ def run(gateway: str, machines: int, seconds: float, warmup: float, workdir: Pat
             wait_for_port("127.0.0.1", BASE_PORT + i, 60)
         process, points_read = GATEWAYS[gateway](machines, broker, workdir)
         time.sleep(warmup)
+        lateness_before = lateness_after = None
+        if gateway == "presstrack":
+            lateness_before = presstrack_metrics(METRICS_PORT[0])[1]
         observer.recording = True
         points_before, cpu_before = points_read(observer), cpu_seconds(process.pid)
         started = time.monotonic()
         time.sleep(seconds)
         points_after, cpu_after = points_read(observer), cpu_seconds(process.pid)
+        if gateway == "presstrack":
+            lateness_after = presstrack_metrics(METRICS_PORT[0])[1]
         elapsed = time.monotonic() - started
         observer.recording = False
         memory = rss_mb(process.pid)
@@ -367,6 +389,11 @@ def run(gateway: str, machines: int, seconds: float, warmup: float, workdir: Pat
         jitter_p99_ms=round(percentile(jitter, 0.99) * 1000, 1),
         latency_p50_ms=round(percentile(observer.latencies, 0.5) * 1000, 1),
         latency_p95_ms=round(percentile(observer.latencies, 0.95) * 1000, 1),
+        lateness_p99_ms=(
+            bucket_quantile(lateness_before, lateness_after, 0.99) * 1000
+            if lateness_before is not None and lateness_after is not None
+            else None
+        ),
     )
 
 
@@ -395,14 +422,14 @@ def main() -> None:
     )
     print(
         "| gateway | machines | points | CPU ms/point | RSS MB | jitter p50 ms | p99 ms |"
-        " read->MQTT p50 ms | p95 ms |"
+        " read->MQTT p50 ms | p95 ms | poll lateness p99 ms |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r.gateway} | {r.machines} | {r.points} | {r.cpu_ms_per_point} | {r.rss_mb} |"
             f" {r.jitter_p50_ms} | {r.jitter_p99_ms} | {r.latency_p50_ms} |"
-            f" {r.latency_p95_ms} |"
+            f" {r.latency_p95_ms} | {'-' if r.lateness_p99_ms is None else r.lateness_p99_ms} |"
         )
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2))
