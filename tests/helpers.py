@@ -18,6 +18,13 @@ from simulators.finisher_server import FinisherOptions, FinisherSimulator
 from simulators.press_server import PressOptions, PressSimulator
 
 
+async def cancelled(task: asyncio.Task[Any]) -> None:
+    """Cancel a task and wait until it has finished."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 @contextlib.asynccontextmanager
 async def running_press(**options: Any) -> AsyncIterator[PressSimulator]:
     """A press simulator in this event loop, on a free port."""
@@ -28,9 +35,7 @@ async def running_press(**options: Any) -> AsyncIterator[PressSimulator]:
     try:
         yield simulator
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancelled(task)
 
 
 @contextlib.asynccontextmanager
@@ -41,9 +46,7 @@ async def running_finisher(simulator: FinisherSimulator) -> AsyncIterator[Finish
     try:
         yield simulator
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancelled(task)
 
 
 def finisher(**options: Any) -> FinisherSimulator:

@@ -19,17 +19,9 @@ from simulators.machine_model import Command
 from simulators.press_control import send_command
 from simulators.press_profile import press_machine
 from tests.conftest import read_truth
+from tests.helpers import wait_for
 
 JOB_SHEETS = 600
-
-
-def wait_for(check: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out: {what}")
 
 
 def test_printed_count_reaches_the_press_truth_exactly(stack: LocalStack, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from infra.broker import Mosquitto
 from infra.local.aws import free_port
 from simulators.machine_model import REG_JOB, Command, MachineStateCode
 from simulators.press_profile import press_machine
-from tests.helpers import Listener, eventually, item_of, running_press
+from tests.helpers import Listener, cancelled, eventually, item_of, running_press
 
 
 def edge_config(
@@ -44,9 +44,7 @@ async def running_agent(config: dict[str, Any]) -> AsyncIterator[EdgeAgent]:
     try:
         yield agent
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancelled(task)
 
 
 async def test_reader_decodes_the_press_registers() -> None:
