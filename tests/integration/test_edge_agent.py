@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import time
 import urllib.request
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from edge.app import EdgeAgent
+from edge.check import check_machines
 from edge.config import ModbusTcp, parse_config
 from edge.sources.base import SourceError
 from edge.sources.modbus import ModbusHub, ModbusSource
@@ -257,3 +259,24 @@ async def test_a_machine_that_stops_answering_does_not_delay_the_others(
     assert len(during) >= 0.8 * normal
     gaps = [(b.ts - a.ts).total_seconds() for a, b in itertools.pairwise(during)]
     assert max(gaps) < 0.6
+
+
+async def test_edge_check_prints_a_row_per_machine_and_fails_on_a_dead_one() -> None:
+    async with running_press(lifetime=123_456, job_id="J-9") as press:
+        config = parse_config(
+            {
+                "site": "t",
+                "agent": "a",
+                "machines": [
+                    press_machine("alive", press.options.port),
+                    press_machine("dead", free_port()),
+                ],
+            }
+        )
+        out = io.StringIO()
+        status = await check_machines(config, out)
+    rows = {line.split()[0]: line for line in out.getvalue().splitlines()[1:]}
+    assert status == 1
+    assert "123456" in rows["alive"]
+    assert "NotExecuting/Processing" in rows["alive"]
+    assert "ERROR" in rows["dead"]
