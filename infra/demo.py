@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from cloud.domain.keys import Role
+from cloud.service.keys import issue_key
 from cloud.settings import store
 from infra.broker import ensure_broker
 from infra.local.aws import free_port
@@ -95,7 +97,7 @@ def run_demo(options: DemoOptions) -> None:
             "the press's first snapshot",
             children,
         )
-        api = ApiClient(stack.base_url)
+        api = ApiClient(stack.base_url, issue_key(store(), "demo ERP", Role.ERP, datetime.now(UTC)))
         order_no = f"DEMO-{datetime.now(UTC):%Y%m%d-%H%M%S}"
         created = api.call(
             "POST",

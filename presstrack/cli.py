@@ -162,6 +162,21 @@ def _sim_press(args: argparse.Namespace) -> int:
     return 0
 
 
+def _apikey_create(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    import boto3
+
+    from cloud.adapters.dynamodb import DynamoStore
+    from cloud.domain.keys import Role
+    from cloud.service.keys import issue_key
+
+    store = DynamoStore(args.table, boto3.client("dynamodb", endpoint_url=args.endpoint_url))
+    secret = issue_key(store, args.name, Role(args.role), datetime.now(UTC))
+    print(f"{secret}\n(shown once: only its SHA-256 digest is stored)")
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     from presstrack.wire import dump_schemas
 
@@ -189,6 +204,15 @@ def _add_local_commands(commands: Any) -> None:
     local.add_argument("--port", type=int, default=8000, help="HTTP port of the API (8000)")
     local.add_argument("--state-dir", type=Path, default=DEFAULT_STATE, help="where data goes")
     local.set_defaults(run=_local)
+
+    keys = commands.add_parser("apikey", help="API keys for the ERP, operators and staff")
+    create = keys.add_subparsers(dest="apikey_command", required=True, metavar="COMMAND")
+    new = create.add_parser("create", help="issue a key (printed once, stored hashed)")
+    new.add_argument("--name", required=True, help="who the key is for, e.g. 'ERP'")
+    new.add_argument("--role", choices=["erp", "operator", "staff"], default="erp")
+    new.add_argument("--table", required=True, help="the stack's table (output TableName)")
+    new.add_argument("--endpoint-url", help="AWS endpoint (for a local stack)")
+    new.set_defaults(run=_apikey_create)
 
     schema = commands.add_parser("schema", help="print the wire JSON Schema (or OpenAPI)")
     schema.add_argument("--openapi", action="store_true", help="print the OpenAPI document")

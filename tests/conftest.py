@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,16 @@ def stack(mosquitto: Mosquitto) -> Iterator[LocalStack]:
     local.start()
     yield local
     local.stop()
+
+
+@pytest.fixture(scope="session")
+def api_key(stack: LocalStack) -> str:
+    """A key the ERP routes accept."""
+    from cloud.domain.keys import Role
+    from cloud.service.keys import issue_key
+    from cloud.settings import store
+
+    return issue_key(store(), "tests", Role.STAFF, datetime.now(UTC))
 
 
 def read_truth(path: Path) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from cloud.domain.keys import ApiKey
 from cloud.domain.machines import Machine
 from cloud.domain.orders import Order, Stage
 from cloud.service.ports import AlreadyExistsError, ConflictError, Store
@@ -18,6 +19,7 @@ class MemoryStore(Store):
         self.orders: dict[str, tuple[Order, str]] = {}
         self.tokens: dict[str, str] = {}
         self.quarantined: list[tuple[str, str, str]] = []
+        self.keys: dict[str, ApiKey] = {}
 
     def _check(self, current: object, version: int) -> None:
         have = getattr(current, "version", 0) if current is not None else 0
@@ -63,3 +65,9 @@ class MemoryStore(Store):
 
     def quarantine(self, reason: str, body: str, message_id: str) -> None:
         self.quarantined.append((reason, body, message_id))
+
+    def put_api_key(self, key: ApiKey) -> None:
+        self.keys[key.digest] = key
+
+    def get_api_key(self, digest: str) -> ApiKey | None:
+        return self.keys.get(digest)

@@ -9,6 +9,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from cloud.domain.keys import ApiKey, Role
 from cloud.domain.machines import JobRef, Machine
 from cloud.domain.orders import Order, Stage, StageKind, StageState
 from cloud.service.ports import AlreadyExistsError, ConflictError, StoreError
@@ -243,6 +244,25 @@ class DynamoStore:
     def order_for_token(self, token: str) -> str | None:
         item = self._get(f"TOKEN#{token}", "TOKEN")
         return str(item["order_no"]) if item else None
+
+    def put_api_key(self, key: ApiKey) -> None:
+        item = {
+            "pk": f"APIKEY#{key.digest}",
+            "sk": "APIKEY",
+            "name": key.name,
+            "role": key.role.value,
+            "created": key.created.isoformat(),
+            "version": 1,
+        }
+        self._put_one(item, 0)
+
+    def get_api_key(self, digest: str) -> ApiKey | None:
+        item = self._get(f"APIKEY#{digest}", "APIKEY")
+        if item is None:
+            return None
+        return ApiKey(
+            digest, item["name"], Role(item["role"]), datetime.fromisoformat(item["created"])
+        )
 
     def quarantine(self, reason: str, body: str, message_id: str) -> None:
         now = datetime.now(UTC)

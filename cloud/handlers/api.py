@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.models import APIKey
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -14,7 +16,7 @@ from cloud.api_models import AssignMachine, Code, CreateOrder, OrderCreated, Ord
 from cloud.domain.orders import Order
 from cloud.domain.tracking import TrackingView
 from cloud.handlers.page import render_page
-from cloud.service import orders
+from cloud.service import keys, orders
 from cloud.service.ports import ConflictError, NotFoundError
 from cloud.settings import store
 
@@ -40,13 +42,34 @@ def _invalid(error: orders.InvalidRequestError) -> Response[str]:
     return _problem(422, str(error))
 
 
+@app.exception_handler(keys.UnauthorizedError)
+def _unauthorized(error: keys.UnauthorizedError) -> Response[str]:
+    return _problem(401, str(error))
+
+
+def require_api_key(
+    router: APIGatewayHttpResolver, next_middleware: NextMiddleware
+) -> Response[Any]:
+    """Routes that change data need a known key in `x-api-key`."""
+    caller = keys.authenticate(store(), router.current_event.headers.get("x-api-key"))
+    router.append_context(caller=caller)  # type: ignore[no-untyped-call]
+    answer: Response[Any] = next_middleware(router)
+    return answer
+
+
+UNAUTHORIZED: dict[int, Any] = {401: {"description": "missing or unknown API key"}}
+
+
 @app.exception_handler(ConflictError)
 def _conflict(error: ConflictError) -> Response[str]:
     return _problem(409, str(error))
 
 
 @app.post(
-    "/api/orders", responses={201: {"description": "created"}, 200: {"description": "exists"}}
+    "/api/orders",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses={201: {"description": "created"}, 200: {"description": "exists"}, **UNAUTHORIZED},
 )
 def create_order(body: CreateOrder) -> tuple[OrderCreated, int]:
     """Create an order and its tracking link; sending the same order number again is a no-op."""
@@ -64,7 +87,12 @@ def create_order(body: CreateOrder) -> tuple[OrderCreated, int]:
     return answer, 201 if created else 200
 
 
-@app.put("/api/orders/<order_no>/stages/<stage>/machine")
+@app.put(
+    "/api/orders/<order_no>/stages/<stage>/machine",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses=UNAUTHORIZED,
+)
 def assign_machine(
     order_no: Annotated[OrderNo, Path()], stage: Annotated[Code, Path()], body: AssignMachine
 ) -> dict[str, str]:
@@ -94,7 +122,11 @@ def openapi() -> Response[str]:
 
 def openapi_json() -> str:
     """The OpenAPI document, also committed as docs/openapi.json."""
-    return app.get_openapi_json_schema(title="presstrack", version="1")
+    return app.get_openapi_json_schema(
+        title="presstrack",
+        version="1",
+        security_schemes={"apiKey": APIKey.model_validate({"in": "header", "name": "x-api-key"})},
+    )
 
 
 @logger.inject_lambda_context

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from cloud.domain.keys import ApiKey
 from cloud.domain.machines import Machine
 from cloud.domain.orders import Order, Stage
 
@@ -53,3 +54,9 @@ class Store(Protocol):
 
     def quarantine(self, reason: str, body: str, message_id: str) -> None:
         """Keep a rejected record with its reason."""
+
+    def put_api_key(self, key: ApiKey) -> None:
+        """Store a key's digest and who it belongs to."""
+
+    def get_api_key(self, digest: str) -> ApiKey | None:
+        """The key with this digest."""

@@ -24,7 +24,9 @@ from tests.helpers import wait_for
 JOB_SHEETS = 600
 
 
-def test_printed_count_reaches_the_press_truth_exactly(stack: LocalStack, tmp_path: Path) -> None:
+def test_printed_count_reaches_the_press_truth_exactly(
+    stack: LocalStack, api_key: str, tmp_path: Path
+) -> None:
     press_port = free_port()
     truth_path = tmp_path / "truth.json"
     press = Child(
@@ -55,7 +57,7 @@ def test_printed_count_reaches_the_press_truth_exactly(stack: LocalStack, tmp_pa
     }
     (tmp_path / "edge.yaml").write_text(yaml.safe_dump(config))
     edge = Child("edge", ["edge", "run", str(tmp_path / "edge.yaml")], tmp_path).start()
-    api = ApiClient(stack.base_url)
+    api = ApiClient(stack.base_url, api_key)
     try:
         wait_for(truth_path.exists, 20, "the press truth file")
         created = api.call(

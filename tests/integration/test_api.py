@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+from infra.local.aws import LOCAL_CREDENTIALS
 from infra.local.stack import LocalStack
 from presstrack.api_client import ApiClient
 
@@ -18,16 +22,16 @@ ORDER = {
 }
 
 
-def test_create_is_idempotent_by_order_number(stack: LocalStack) -> None:
-    api = ApiClient(stack.base_url)
+def test_create_is_idempotent_by_order_number(stack: LocalStack, api_key: str) -> None:
+    api = ApiClient(stack.base_url, api_key)
     status, first = api.request("POST", "/api/orders", ORDER)
     again_status, again = api.request("POST", "/api/orders", ORDER)
     assert (status, again_status) == (201, 200)
     assert first["token"] == again["token"]
 
 
-def test_malformed_bodies_get_422_naming_the_field(stack: LocalStack) -> None:
-    api = ApiClient(stack.base_url)
+def test_malformed_bodies_get_422_naming_the_field(stack: LocalStack, api_key: str) -> None:
+    api = ApiClient(stack.base_url, api_key)
     status, answer = api.request("POST", "/api/orders", {**ORDER, "quantity": -5})
     assert status == 422
     assert any(d["loc"][-1] == "quantity" for d in answer["detail"])
@@ -36,8 +40,8 @@ def test_malformed_bodies_get_422_naming_the_field(stack: LocalStack) -> None:
     assert any(d["loc"][-1] == "due" for d in answer["detail"])
 
 
-def test_tracking_json_and_page(stack: LocalStack) -> None:
-    api = ApiClient(stack.base_url)
+def test_tracking_json_and_page(stack: LocalStack, api_key: str) -> None:
+    api = ApiClient(stack.base_url, api_key)
     created = api.call("POST", "/api/orders", {**ORDER, "order_no": "API-2"})
     view = api.call("GET", created["tracking_json"])
     assert (view["order_no"], view["printed"], view["planned"]) == ("API-2", 0, 2000)
@@ -49,8 +53,8 @@ def test_tracking_json_and_page(stack: LocalStack) -> None:
     assert status == 404
 
 
-def test_assigning_an_unknown_stage_is_404(stack: LocalStack) -> None:
-    api = ApiClient(stack.base_url)
+def test_assigning_an_unknown_stage_is_404(stack: LocalStack, api_key: str) -> None:
+    api = ApiClient(stack.base_url, api_key)
     api.call("POST", "/api/orders", {**ORDER, "order_no": "API-3"})
     status, _ = api.request(
         "PUT", "/api/orders/API-3/stages/varnish/machine", {"site": "s", "machine": "m"}
@@ -61,8 +65,57 @@ def test_assigning_an_unknown_stage_is_404(stack: LocalStack) -> None:
     assert any(d["loc"][-1] == "machine" for d in answer["detail"])
 
 
-def test_openapi_document_is_served_and_committed(stack: LocalStack) -> None:
-    served = ApiClient(stack.base_url).call("GET", "/api/openapi.json")
+def test_openapi_document_is_served_and_committed(stack: LocalStack, api_key: str) -> None:
+    served = ApiClient(stack.base_url, api_key).call("GET", "/api/openapi.json")
     assert served["openapi"].startswith("3.1")
     assert served == json.loads((ROOT / "docs" / "openapi.json").read_text())
     assert "/api/orders" in served["paths"]
+
+
+def test_every_write_route_needs_a_known_key(stack: LocalStack, api_key: str) -> None:
+    writes = [
+        ("POST", "/api/orders", {**ORDER, "order_no": "API-KEY"}),
+        ("PUT", "/api/orders/API-KEY/stages/printing/machine", {"site": "s", "machine": "m"}),
+    ]
+    for key in (None, "pt_not-a-key"):
+        for method, path, body in writes:
+            status, answer = ApiClient(stack.base_url, key).request(method, path, body)
+            assert status == 401, (method, path, key)
+            assert "API key" in answer["message"]
+    assert ApiClient(stack.base_url, api_key).request(*writes[0])[0] == 201
+
+
+def test_the_public_routes_need_no_key(stack: LocalStack, api_key: str) -> None:
+    created = ApiClient(stack.base_url, api_key).call(
+        "POST", "/api/orders", {**ORDER, "order_no": "API-PUBLIC"}
+    )
+    anonymous = ApiClient(stack.base_url)
+    assert anonymous.request("GET", created["tracking_json"])[0] == 200
+    assert anonymous.request("GET", created["tracking_page"])[0] == 200
+    assert anonymous.request("GET", "/api/openapi.json")[0] == 200
+
+
+def test_apikey_create_issues_a_key_the_api_accepts(stack: LocalStack) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "presstrack",
+            "apikey",
+            "create",
+            "--name",
+            "ERP",
+            "--table",
+            stack.template.physical_name("Table"),
+            "--endpoint-url",
+            stack.endpoint,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, **LOCAL_CREDENTIALS},
+    )
+    secret = done.stdout.split()[0]
+    client = ApiClient(stack.base_url, secret)
+    assert client.request("POST", "/api/orders", {**ORDER, "order_no": "API-CLI"})[0] == 201

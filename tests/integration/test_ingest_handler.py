@@ -68,8 +68,8 @@ def items(stack: LocalStack, order_no: str, machine: str) -> list[dict[str, Any]
     ]
 
 
-def setup_order(stack: LocalStack, order_no: str, machine: str) -> str:
-    api = ApiClient(stack.base_url)
+def setup_order(stack: LocalStack, api_key: str, order_no: str, machine: str) -> str:
+    api = ApiClient(stack.base_url, api_key)
     created = api.call(
         "POST",
         "/api/orders",
@@ -89,23 +89,23 @@ def setup_order(stack: LocalStack, order_no: str, machine: str) -> str:
 
 
 def test_the_same_batch_twice_and_reversed_leaves_the_record_unchanged(
-    stack: LocalStack,
+    stack: LocalStack, api_key: str
 ) -> None:
-    tracking = setup_order(stack, "IT-REDELIVER", "press-a")
+    tracking = setup_order(stack, api_key, "IT-REDELIVER", "press-a")
     bodies = [body("press-a", seq, 50_000 + 37 * (seq - 1)) for seq in range(2, 12)]
     assert invoke(batch(bodies)) == {"batchItemFailures": []}
     first = items(stack, "IT-REDELIVER", "press-a")
     assert invoke(batch(bodies)) == {"batchItemFailures": []}
     assert invoke(batch(list(reversed(bodies)))) == {"batchItemFailures": []}
     assert items(stack, "IT-REDELIVER", "press-a") == first
-    view = ApiClient(stack.base_url).call("GET", tracking)
+    view = ApiClient(stack.base_url, api_key).call("GET", tracking)
     assert view["printed"] == 37 * 10
 
 
 def test_a_bad_record_is_quarantined_and_the_good_ones_beside_it_applied(
-    stack: LocalStack,
+    stack: LocalStack, api_key: str
 ) -> None:
-    tracking = setup_order(stack, "IT-QUARANTINE", "press-b")
+    tracking = setup_order(stack, api_key, "IT-QUARANTINE", "press-b")
     bodies = [
         body("press-b", 2, 50_100),
         json.dumps({"v": 9, "seq": "?"}),
@@ -113,7 +113,7 @@ def test_a_bad_record_is_quarantined_and_the_good_ones_beside_it_applied(
         body("press-b", 3, 50_250),
     ]
     assert invoke(batch(bodies)) == {"batchItemFailures": []}
-    assert ApiClient(stack.base_url).call("GET", tracking)["printed"] == 250
+    assert ApiClient(stack.base_url, api_key).call("GET", tracking)["printed"] == 250
     dynamodb = client("dynamodb", stack.endpoint)
     table = stack.template.physical_name("Table")
     found = dynamodb.query(

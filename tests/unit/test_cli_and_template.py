@@ -22,6 +22,7 @@ SUBCOMMANDS = [
     ["sim", "press"],
     ["sim", "finisher"],
     ["edge", "provision"],
+    ["apikey", "create"],
     ["schema"],
 ]
 
