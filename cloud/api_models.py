@@ -58,6 +58,24 @@ class AssignMachine(_Body):
     machine: Slug
 
 
+class StageAction(_Body):
+    """An operator's tap on a stage."""
+
+    by: Annotated[str, Field(min_length=1, max_length=100, description="who did it")]
+    note: Annotated[str, Field(max_length=500)] | None = None
+
+
+class StageDone(BaseModel):
+    """Where the stage stands after the action."""
+
+    order_no: str
+    stage: str
+    state: str
+    started: str | None
+    ended: str | None
+    by: str | None
+
+
 class Problem(BaseModel):
     """An error answer."""
 

@@ -115,6 +115,8 @@ def run_demo(options: DemoOptions) -> None:
             f"/api/orders/{order_no}/stages/printing/machine",
             {"site": SITE, "machine": PRESS},
         )
+        for stage in ("design", "ctp"):  # prepress is done; the press takes it from here
+            api.call("POST", f"/api/orders/{order_no}/stages/{stage}/complete", {"by": "王师傅"})
         send_command(press_port, Command.NEW_JOB)
         send_command(press_port, Command.START)
         print(f"\nOrder {order_no}: {options.sheets} sheets on {SITE}/{PRESS}")

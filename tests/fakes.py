@@ -39,6 +39,10 @@ class MemoryStore(Store):
             self.stages[(stage.order_no, stage.code)] = replace(stage, version=stage.version + 1)
         self.machines[machine.key] = replace(machine, version=machine.version + 1)
 
+    def save_stage(self, stage: Stage) -> None:
+        self._check(self.stages.get((stage.order_no, stage.code)), stage.version)
+        self.stages[(stage.order_no, stage.code)] = replace(stage, version=stage.version + 1)
+
     def assign(self, machine: Machine, stage: Stage) -> None:
         self.save_machine(machine, stage)
 

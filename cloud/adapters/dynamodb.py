@@ -100,6 +100,8 @@ def stage_item(s: Stage) -> dict[str, Any]:
         "machine": s.machine,
         "started": _iso(s.started),
         "ended": _iso(s.ended),
+        "by": s.by,
+        "note": s.note,
         "version": s.version + 1,
     }
 
@@ -118,6 +120,8 @@ def stage_from(item: dict[str, Any]) -> Stage:
         machine=item.get("machine"),
         started=_dt(item.get("started")),
         ended=_dt(item.get("ended")),
+        by=item.get("by"),
+        note=item.get("note"),
         version=int(item["version"]),
     )
 
@@ -194,6 +198,9 @@ class DynamoStore:
 
     def assign(self, machine: Machine, stage: Stage) -> None:
         self.save_machine(machine, stage)
+
+    def save_stage(self, stage: Stage) -> None:
+        self._put_one(stage_item(stage), stage.version)
 
     def create_order(self, order: Order, stages: list[Stage], token: str) -> None:
         now = datetime.now(UTC).isoformat()

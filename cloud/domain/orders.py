@@ -39,7 +39,23 @@ class Stage:
     machine: str | None = None
     started: datetime | None = None
     ended: datetime | None = None
+    by: str | None = None  # who started or finished it, for manual stages
+    note: str | None = None
     version: int = 0
+
+    def start(self, at: datetime, by: str) -> Stage:
+        """An operator starts the stage; starting a started stage changes nothing."""
+        if self.state is not StageState.PENDING:
+            return self
+        return replace(self, state=StageState.ACTIVE, started=at, by=by)
+
+    def complete(self, at: datetime, by: str, note: str | None = None) -> Stage:
+        """An operator says the stage is done (a machine stage too: short runs, overs)."""
+        if self.state is StageState.DONE:
+            return self
+        return replace(
+            self, state=StageState.DONE, started=self.started or at, ended=at, by=by, note=note
+        )
 
     def credit(self, sheets: int, at: datetime) -> Stage:
         """Add counted sheets; the stage starts with its first sheet, is done at its plan."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -12,7 +12,16 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cloud.api_models import AssignMachine, Code, CreateOrder, OrderCreated, OrderNo, Problem
+from cloud.api_models import (
+    AssignMachine,
+    Code,
+    CreateOrder,
+    OrderCreated,
+    OrderNo,
+    Problem,
+    StageAction,
+    StageDone,
+)
 from cloud.domain.orders import Order
 from cloud.domain.tracking import TrackingView
 from cloud.handlers.page import render_page
@@ -99,6 +108,48 @@ def assign_machine(
     """Put the order's stage on a machine: the sheets it counts from now on go to this stage."""
     orders.assign_stage(store(), order_no, stage, f"{body.site}/{body.machine}")
     return {"order_no": order_no, "stage": stage, "machine": f"{body.site}/{body.machine}"}
+
+
+def _stage_action(
+    order_no: str, stage: str, action: Literal["start", "complete"], body: StageAction
+) -> StageDone:
+    done = orders.act_on_stage(
+        store(), order_no, stage, action, body.by, datetime.now(UTC), body.note
+    )
+    return StageDone(
+        order_no=order_no,
+        stage=stage,
+        state=done.state.value,
+        started=done.started.isoformat() if done.started else None,
+        ended=done.ended.isoformat() if done.ended else None,
+        by=done.by,
+    )
+
+
+@app.post(
+    "/api/orders/<order_no>/stages/<stage>/start",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses=UNAUTHORIZED,
+)
+def start_stage(
+    order_no: Annotated[OrderNo, Path()], stage: Annotated[Code, Path()], body: StageAction
+) -> StageDone:
+    """An operator starts a stage (one tap); records who and when."""
+    return _stage_action(order_no, stage, "start", body)
+
+
+@app.post(
+    "/api/orders/<order_no>/stages/<stage>/complete",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses=UNAUTHORIZED,
+)
+def complete_stage(
+    order_no: Annotated[OrderNo, Path()], stage: Annotated[Code, Path()], body: StageAction
+) -> StageDone:
+    """An operator finishes a stage (one tap); records who and when."""
+    return _stage_action(order_no, stage, "complete", body)
 
 
 @app.get("/api/track/<token>")

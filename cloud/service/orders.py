@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from datetime import datetime
+from typing import Literal
 
 from cloud.domain.machines import JobRef, Machine
-from cloud.domain.orders import Order, StageKind, StagePlan, default_route, plan_stages
+from cloud.domain.orders import Order, Stage, StageKind, StagePlan, default_route, plan_stages
 from cloud.domain.tracking import TrackingView, tracking_view
 from cloud.service.ports import AlreadyExistsError, ConflictError, NotFoundError, Store
 
@@ -58,6 +60,31 @@ def assign_stage(store: Store, order_no: str, stage_code: str, machine_key: str)
             continue
         return
     raise ConflictError(f"{machine_key}: busy, try again")
+
+
+def act_on_stage(
+    store: Store,
+    order_no: str,
+    code: str,
+    action: Literal["start", "complete"],
+    by: str,
+    now: datetime,
+    note: str | None = None,
+) -> Stage:
+    """An operator starts or completes a stage; retried if a machine credited it meanwhile."""
+    for _ in range(8):
+        stage = store.get_stage(order_no, code)
+        if stage is None:
+            raise NotFoundError(f"order {order_no} has no stage {code!r}")
+        changed = stage.start(now, by) if action == "start" else stage.complete(now, by, note)
+        if changed == stage:
+            return stage
+        try:
+            store.save_stage(changed)
+        except ConflictError:
+            continue
+        return changed
+    raise ConflictError(f"{order_no}/{code}: busy, try again")
 
 
 def track(store: Store, token: str) -> TrackingView:

@@ -49,6 +49,9 @@ class Store(Protocol):
     def order_for_token(self, token: str) -> str | None:
         """The order number a live tracking token points at."""
 
+    def save_stage(self, stage: Stage) -> None:
+        """Write a stage if it did not change since it was read."""
+
     def assign(self, machine: Machine, stage: Stage) -> None:
         """Save a machine pointed at a stage, and the stage, if neither changed since read."""
 

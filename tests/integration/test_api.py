@@ -119,3 +119,27 @@ def test_apikey_create_issues_a_key_the_api_accepts(stack: LocalStack) -> None:
     secret = done.stdout.split()[0]
     client = ApiClient(stack.base_url, secret)
     assert client.request("POST", "/api/orders", {**ORDER, "order_no": "API-CLI"})[0] == 201
+
+
+def test_operator_taps_move_the_timeline(stack: LocalStack, api_key: str) -> None:
+    api = ApiClient(stack.base_url, api_key)
+    created = api.call("POST", "/api/orders", {**ORDER, "order_no": "API-TAP"})
+    done = api.call(
+        "POST",
+        "/api/orders/API-TAP/stages/design/complete",
+        {"by": "王师傅", "note": "proof signed"},
+    )
+    assert (done["state"], done["by"]) == ("done", "王师傅")
+    started = api.call("POST", "/api/orders/API-TAP/stages/ctp/start", {"by": "plate room"})
+    assert started["state"] == "active"
+    view = api.call("GET", created["tracking_json"])
+    states = {s["code"]: s["state"] for s in view["stages"]}
+    assert (states["design"], states["ctp"], view["status"]) == ("done", "active", "ctp")
+    assert "王师傅" not in json.dumps(view, ensure_ascii=False)  # staff names stay inside
+    status, answer = api.request("POST", "/api/orders/API-TAP/stages/ctp/complete", {"by": ""})
+    assert status == 422
+    assert answer["detail"][0]["loc"][-1] == "by"
+    status, _ = ApiClient(stack.base_url).request(
+        "POST", "/api/orders/API-TAP/stages/ctp/complete", {"by": "x"}
+    )
+    assert status == 401

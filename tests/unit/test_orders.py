@@ -7,7 +7,13 @@ from datetime import UTC, date, datetime
 import pytest
 
 from cloud.domain.orders import Order, StageKind, StagePlan
-from cloud.service.orders import InvalidRequestError, assign_stage, create_order, track
+from cloud.service.orders import (
+    InvalidRequestError,
+    act_on_stage,
+    assign_stage,
+    create_order,
+    track,
+)
 from cloud.service.ports import NotFoundError
 from tests.fakes import MemoryStore
 
@@ -58,3 +64,24 @@ def test_the_public_view_lists_the_route_in_order_without_the_customer() -> None
 def test_unknown_token_is_not_found() -> None:
     with pytest.raises(NotFoundError):
         track(MemoryStore(), "x" * 32)
+
+
+def test_operators_start_and_complete_manual_stages_with_who_and_when() -> None:
+    store = MemoryStore()
+    token, _ = create_order(store, ORDER, None)
+    t1, t2 = datetime(2026, 12, 3, 8, tzinfo=UTC), datetime(2026, 12, 3, 9, tzinfo=UTC)
+    started = act_on_stage(store, "B-7", "design", "start", "小李", t1)
+    done = act_on_stage(store, "B-7", "design", "complete", "小李", t2, "customer approved")
+    assert (started.state, done.state) == ("active", "done")
+    assert (done.started, done.ended, done.by, done.note) == (t1, t2, "小李", "customer approved")
+    again = act_on_stage(store, "B-7", "design", "complete", "someone else", t2)
+    assert again.by == "小李"  # a second tap changes nothing
+    assert track(store, token).status == "ctp"
+
+
+def test_completing_a_stage_never_started_starts_it_then() -> None:
+    store = MemoryStore()
+    create_order(store, ORDER, None)
+    at = datetime(2026, 12, 3, 10, tzinfo=UTC)
+    done = act_on_stage(store, "B-7", "ctp", "complete", "plate room", at)
+    assert (done.started, done.ended) == (at, at)
