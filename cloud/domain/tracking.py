@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cloud.domain.orders import Order, Stage, StageKind, StageState
+from cloud.domain.summary import summarise
 
 
 class StageView(BaseModel):
@@ -33,6 +34,7 @@ class TrackingView(BaseModel):
     printed: int
     planned: int
     status: str
+    summary: dict[str, str] = Field(description="customer-service answer, keys zh and en")
     stages: list[StageView]
 
 
@@ -41,6 +43,19 @@ def tracking_view(order: Order, stages: list[Stage]) -> TrackingView:
     ordered = sorted(stages, key=lambda s: s.position)
     printing = [s for s in ordered if s.kind is StageKind.MACHINE]
     current = next((s for s in ordered if s.state is not StageState.DONE), None)
+    views = [
+        StageView(
+            code=s.code,
+            name=s.name,
+            kind=s.kind,
+            state=s.state,
+            done=s.good if s.kind is StageKind.MACHINE else None,
+            planned=s.planned,
+            started=s.started,
+            ended=s.ended,
+        )
+        for s in ordered
+    ]
     return TrackingView(
         order_no=order.order_no,
         product=order.product,
@@ -49,17 +64,6 @@ def tracking_view(order: Order, stages: list[Stage]) -> TrackingView:
         printed=printing[0].good if printing else 0,
         planned=(printing[0].planned or order.quantity) if printing else order.quantity,
         status=current.code if current is not None else "completed",
-        stages=[
-            StageView(
-                code=s.code,
-                name=s.name,
-                kind=s.kind,
-                state=s.state,
-                done=s.good if s.kind is StageKind.MACHINE else None,
-                planned=s.planned,
-                started=s.started,
-                ended=s.ended,
-            )
-            for s in ordered
-        ],
+        summary=summarise(views),
+        stages=views,
     )

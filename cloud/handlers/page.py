@@ -29,7 +29,8 @@ d.stages.forEach(function(s){var e=document.getElementById("s-"+s.code);if(!e)re
 e.dataset.state=s.state;var p=e.querySelector(".n");
 if(p&&s.planned)p.textContent=s.done+" / "+s.planned;
 var b=e.querySelector("progress");if(b&&s.planned){b.max=s.planned;b.value=s.done}});
-document.getElementById("printed").textContent=d.printed;}).catch(function(){})}
+document.getElementById("printed").textContent=d.printed;
+document.getElementById("summary").textContent=d.summary.zh;}).catch(function(){})}
 setInterval(tick,5000);})();
 """
 
@@ -61,4 +62,4 @@ li{{border-left:6px solid;padding:.5em;margin:.4em 0;background:#fafafa}}
 progress{{width:100%}}i{{font-style:normal;color:#555}}</style></head>
 <body data-token="{escape(token)}"><h1>订单 {escape(view.order_no)}</h1>
 <p>{escape(view.product)} · 已印 <b id="printed">{view.printed}</b> / {view.planned} 张 ·
-交期 {view.due.isoformat()}</p><ol>{stages}</ol><script>{_SCRIPT}</script></body></html>"""
+交期 {view.due.isoformat()}</p><p id="summary">{escape(view.summary["zh"])}</p><ol>{stages}</ol><script>{_SCRIPT}</script></body></html>"""

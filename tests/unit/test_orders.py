@@ -85,3 +85,18 @@ def test_completing_a_stage_never_started_starts_it_then() -> None:
     at = datetime(2026, 12, 3, 10, tzinfo=UTC)
     done = act_on_stage(store, "B-7", "ctp", "complete", "plate room", at)
     assert (done.started, done.ended) == (at, at)
+
+
+def test_the_customer_service_summary_follows_the_live_order() -> None:
+    store = MemoryStore()
+    token, _ = create_order(store, ORDER, None)
+    assert track(store, token).summary["zh"] == "您的订单已接收,即将开始生产。"
+    at = datetime(2026, 12, 3, 8, tzinfo=UTC)
+    for code in ("design", "ctp"):
+        act_on_stage(store, "B-7", code, "complete", "op", at)
+    stage = store.get_stage("B-7", "printing")
+    assert stage is not None
+    store.save_stage(stage.credit(300, at))
+    summary = track(store, token).summary
+    assert summary["zh"] == "您的订单已进入印刷环节,当前已完成 300 张,剩余 500 张。"
+    assert summary["en"] == "Your order is in printing: 300 of 800 sheets done, 500 to go."
