@@ -62,4 +62,6 @@ li{{border-left:6px solid;padding:.5em;margin:.4em 0;background:#fafafa}}
 progress{{width:100%}}i{{font-style:normal;color:#555}}</style></head>
 <body data-token="{escape(token)}"><h1>订单 {escape(view.order_no)}</h1>
 <p>{escape(view.product)} · 已印 <b id="printed">{view.printed}</b> / {view.planned} 张 ·
-交期 {view.due.isoformat()}</p><p id="summary">{escape(view.summary["zh"])}</p><ol>{stages}</ol><script>{_SCRIPT}</script></body></html>"""
+交期 {view.due.isoformat()}</p>
+<p id="summary">{escape(view.summary["zh"])}</p><ol>{stages}</ol>
+<script>{_SCRIPT}</script></body></html>"""
