@@ -24,6 +24,7 @@ class Machine:
     machine: str
     seq: int = 0
     lifetime: int | None = None
+    waste_total: int | None = None  # the machine's waste odometer, where it keeps one
     available: bool = True
     state: MachineState | None = None
     seen: datetime | None = None
@@ -42,8 +43,9 @@ class Applied:
     """The machine after a snapshot, and the sheets the snapshot adds to its job."""
 
     machine: Machine
-    credit: int
+    credit: int  # all counted sheets added (good + waste)
     job: JobRef | None
+    waste: int = 0  # of which the machine said were waste
 
 
 def apply_snapshot(current: Machine | None, snapshot: MachineSnapshot) -> Applied | None:
@@ -55,19 +57,27 @@ def apply_snapshot(current: Machine | None, snapshot: MachineSnapshot) -> Applie
     machine = current or Machine(site=snapshot.site, machine=snapshot.machine)
     if current is not None and snapshot.seq <= current.seq:
         return None
-    credit = 0
-    lifetime = machine.lifetime
-    if snapshot.counters is not None:
+    credit = waste = 0
+    lifetime, waste_total = machine.lifetime, machine.waste_total
+    counters = snapshot.counters
+    if counters is not None:
         if lifetime is not None:
-            credit = max(0, snapshot.counters.lifetime - lifetime)
-        lifetime = snapshot.counters.lifetime
+            credit = max(0, counters.lifetime - lifetime)
+        if counters.waste is not None:
+            if waste_total is not None:
+                waste = min(credit, max(0, counters.waste - waste_total))
+            waste_total = counters.waste
+        lifetime = counters.lifetime
     updated = replace(
         machine,
         seq=snapshot.seq,
         lifetime=lifetime,
+        waste_total=waste_total,
         available=snapshot.available,
         state=snapshot.state if snapshot.available else machine.state,
         seen=snapshot.ts,
         unattributed=machine.unattributed + (credit if machine.job is None else 0),
     )
-    return Applied(updated, credit if machine.job is not None else 0, machine.job)
+    if machine.job is None:
+        return Applied(updated, 0, None)
+    return Applied(updated, credit, machine.job, waste)

@@ -35,6 +35,7 @@ class Stage:
     position: int
     planned: int | None = None
     good: int = 0
+    waste: int = 0
     state: StageState = StageState.PENDING
     machine: str | None = None
     started: datetime | None = None
@@ -57,16 +58,24 @@ class Stage:
             self, state=StageState.DONE, started=self.started or at, ended=at, by=by, note=note
         )
 
-    def credit(self, sheets: int, at: datetime) -> Stage:
-        """Add counted sheets; the stage starts with its first sheet, is done at its plan."""
+    def credit(self, sheets: int, at: datetime, waste: int = 0) -> Stage:
+        """Add counted sheets (`waste` of them spoiled); the stage starts with its first sheet
+        and is done when its good sheets reach the plan."""
         if sheets <= 0:
             return self
-        good = self.good + sheets
+        good = self.good + sheets - waste
         state = StageState.ACTIVE if self.state is StageState.PENDING else self.state
         ended = self.ended
         if self.planned is not None and good >= self.planned and state is StageState.ACTIVE:
             state, ended = StageState.DONE, at
-        return replace(self, good=good, state=state, started=self.started or at, ended=ended)
+        return replace(
+            self,
+            good=good,
+            waste=self.waste + waste,
+            state=state,
+            started=self.started or at,
+            ended=ended,
+        )
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def ingest_snapshot(store: Store, snapshot: MachineSnapshot) -> int:
             if stage is None:  # the stage went away: keep the sheets visible to staff
                 machine = replace(machine, unattributed=machine.unattributed + applied.credit)
             else:
-                stage = stage.credit(applied.credit, snapshot.ts)
+                stage = stage.credit(applied.credit, snapshot.ts, applied.waste)
         try:
             store.save_machine(machine, stage)
         except ConflictError:

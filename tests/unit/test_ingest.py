@@ -93,3 +93,20 @@ def test_malformed_message_is_quarantined_with_its_reason() -> None:
     assert "site" in reason
     assert message_id == "m-1"
     assert body.startswith("{")
+
+
+def test_good_and_waste_sheets_are_kept_apart_when_the_machine_says_which() -> None:
+    store = MemoryStore()
+    order_on_press(store)
+
+    def counted(seq: int, lifetime: int, waste: int) -> MachineSnapshot:
+        return snap(seq, lifetime).model_copy(
+            update={"counters": Counters(lifetime=lifetime, waste=waste)}
+        )
+
+    ingest_snapshot(store, counted(1, 1_000, 40))  # the machine's own waste odometer starts
+    for snapshot in [counted(3, 1_500, 70), counted(2, 1_200, 50), counted(3, 1_500, 70)]:
+        ingest_snapshot(store, snapshot)
+    stage = store.get_stage("A-1", "printing")
+    assert stage is not None
+    assert (stage.good, stage.waste) == (470, 30)
