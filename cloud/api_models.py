@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.domain.orders import StageKind, StagePlan
+from presstrack.wire import MachineState
 
 OrderNo = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
@@ -74,6 +75,31 @@ class StageDone(BaseModel):
     started: str | None
     ended: str | None
     by: str | None
+
+
+class OrderSummary(BaseModel):
+    """One order in the ERP's list."""
+
+    order_no: str
+    customer: str
+    product: str
+    quantity: int
+    due: date
+    status: str
+    printed: int
+    planned: int
+
+
+class MachineView(BaseModel):
+    """A machine as staff see it: state, counter, job and sheets counted without a job."""
+
+    machine: str
+    available: bool
+    state: MachineState | None
+    lifetime: int | None
+    job: str | None
+    unattributed: int
+    seen: datetime | None
 
 
 class Problem(BaseModel):

@@ -60,6 +60,12 @@ class MemoryStore(Store):
         stages = [s for (o, _), s in self.stages.items() if o == order_no]
         return self.orders[order_no][0], stages
 
+    def list_machines(self) -> list[Machine]:
+        return sorted(self.machines.values(), key=lambda m: m.key)
+
+    def list_orders(self) -> list[Order]:
+        return sorted((o for o, _ in self.orders.values()), key=lambda o: (o.due, o.order_no))
+
     def first_token(self, order_no: str) -> str | None:
         found = self.orders.get(order_no)
         return found[1] if found else None

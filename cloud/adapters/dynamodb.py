@@ -52,6 +52,8 @@ def machine_item(m: Machine) -> dict[str, Any]:
     """The stored form of a machine, with its version bumped."""
     return {
         "pk": f"MACHINE#{m.key}",
+        "gsi1pk": "MACHINE",
+        "gsi1sk": m.key,
         "sk": "MACHINE",
         "site": m.site,
         "machine": m.machine,
@@ -211,6 +213,8 @@ class DynamoStore:
         order_item = {
             "pk": f"ORDER#{order.order_no}",
             "sk": "ORDER",
+            "gsi1pk": "ORDER",
+            "gsi1sk": f"{order.due.isoformat()}#{order.order_no}",
             "order_no": order.order_no,
             "customer": order.customer,
             "product": order.product,
@@ -247,6 +251,24 @@ class DynamoStore:
             return None
         stages = [stage_from(i) for i in items if str(i["sk"]).startswith("STAGE#")]
         return order_from(head), stages
+
+    def _by_type(self, kind: str) -> list[dict[str, Any]]:
+        try:
+            pages = self.client.get_paginator("query").paginate(
+                TableName=self.table,
+                IndexName="ByType",
+                KeyConditionExpression="gsi1pk = :t",
+                ExpressionAttributeValues={":t": {"S": kind}},
+            )
+            return [_load(i) for page in pages for i in page.get("Items", [])]
+        except ClientError as error:
+            raise StoreError(str(error)) from error
+
+    def list_machines(self) -> list[Machine]:
+        return [machine_from(i) for i in self._by_type("MACHINE")]
+
+    def list_orders(self) -> list[Order]:
+        return [order_from(i) for i in self._by_type("ORDER")]
 
     def first_token(self, order_no: str) -> str | None:
         item = self._get(f"ORDER#{order_no}", "ORDER")

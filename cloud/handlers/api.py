@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.models import APIKey
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloud.api_models import (
     AssignMachine,
     Code,
     CreateOrder,
+    MachineView,
     OrderCreated,
     OrderNo,
+    OrderSummary,
     Problem,
     StageAction,
     StageDone,
@@ -150,6 +152,66 @@ def complete_stage(
 ) -> StageDone:
     """An operator finishes a stage (one tap); records who and when."""
     return _stage_action(order_no, stage, "complete", body)
+
+
+@app.get(
+    "/api/orders", middlewares=[require_api_key], security=[{"apiKey": []}], responses=UNAUTHORIZED
+)
+def list_orders(
+    customer: Annotated[str | None, Query(max_length=200)] = None,
+    due_before: Annotated[date | None, Query()] = None,
+    status: Annotated[str | None, Query(max_length=32)] = None,
+) -> list[OrderSummary]:
+    """Orders by due date; filter by customer (part of the name), due date, current stage."""
+    return [
+        OrderSummary(
+            order_no=o.order_no,
+            customer=o.customer,
+            product=o.product,
+            quantity=o.quantity,
+            due=o.due,
+            status=v.status,
+            printed=v.printed,
+            planned=v.planned,
+        )
+        for o, v in orders.find_orders(store(), customer, due_before, status)
+    ]
+
+
+@app.delete(
+    "/api/orders/<order_no>/stages/<stage>/machine",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses=UNAUTHORIZED,
+)
+def unassign_machine(
+    order_no: Annotated[OrderNo, Path()], stage: Annotated[Code, Path()]
+) -> dict[str, str]:
+    """Take the stage off its machine; what the machine counts next waits unattributed."""
+    orders.unassign_stage(store(), order_no, stage)
+    return {"order_no": order_no, "stage": stage}
+
+
+@app.get(
+    "/api/machines",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses=UNAUTHORIZED,
+)
+def list_machines() -> list[MachineView]:
+    """Every machine that has reported, with its job and unattributed sheets."""
+    return [
+        MachineView(
+            machine=m.key,
+            available=m.available,
+            state=m.state,
+            lifetime=m.lifetime,
+            job=f"{m.job.order_no}/{m.job.stage}" if m.job else None,
+            unattributed=m.unattributed,
+            seen=m.seen,
+        )
+        for m in store().list_machines()
+    ]
 
 
 @app.get("/api/track/<token>")

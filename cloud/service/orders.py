@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from cloud.domain.machines import JobRef, Machine
@@ -60,6 +60,49 @@ def assign_stage(store: Store, order_no: str, stage_code: str, machine_key: str)
             continue
         return
     raise ConflictError(f"{machine_key}: busy, try again")
+
+
+def unassign_stage(store: Store, order_no: str, stage_code: str) -> None:
+    """Take an order's stage off its machine: what the machine counts next is unattributed."""
+    for _ in range(8):
+        stage = store.get_stage(order_no, stage_code)
+        if stage is None:
+            raise NotFoundError(f"order {order_no} has no stage {stage_code!r}")
+        if stage.machine is None:
+            return
+        machine = store.get_machine(stage.machine)
+        try:
+            if machine is not None and machine.job == JobRef(order_no, stage_code):
+                store.assign(replace(machine, job=None), replace(stage, machine=None))
+            else:  # the machine moved on already
+                store.save_stage(replace(stage, machine=None))
+        except ConflictError:
+            continue
+        return
+    raise ConflictError(f"{order_no}/{stage_code}: busy, try again")
+
+
+def find_orders(
+    store: Store,
+    customer: str | None = None,
+    due_before: date | None = None,
+    status: str | None = None,
+) -> list[tuple[Order, TrackingView]]:
+    """Orders by due date, filtered by customer (substring), due date and current stage."""
+    found = []
+    for order in store.list_orders():
+        if customer and customer.lower() not in order.customer.lower():
+            continue
+        if due_before and order.due > due_before:
+            continue
+        full = store.get_order(order.order_no)
+        if full is None:
+            continue
+        view = tracking_view(*full)
+        if status and view.status != status:
+            continue
+        found.append((order, view))
+    return found
 
 
 def act_on_stage(

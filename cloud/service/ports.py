@@ -43,6 +43,12 @@ class Store(Protocol):
     def get_order(self, order_no: str) -> tuple[Order, list[Stage]] | None:
         """An order and its stages."""
 
+    def list_machines(self) -> list[Machine]:
+        """Every machine that has reported."""
+
+    def list_orders(self) -> list[Order]:
+        """Every order, by due date."""
+
     def first_token(self, order_no: str) -> str | None:
         """The tracking token created with the order."""
 

@@ -143,3 +143,21 @@ def test_operator_taps_move_the_timeline(stack: LocalStack, api_key: str) -> Non
         "POST", "/api/orders/API-TAP/stages/ctp/complete", {"by": "x"}
     )
     assert status == 401
+
+
+def test_orders_are_listed_by_due_date_and_filtered(stack: LocalStack, api_key: str) -> None:
+    api = ApiClient(stack.base_url, api_key)
+    for number, due in (("LIST-2", "2027-01-20"), ("LIST-1", "2027-01-10")):
+        api.call(
+            "POST",
+            "/api/orders",
+            {**ORDER, "order_no": number, "customer": "Filter Books Ltd", "due": due},
+        )
+    found = api.call("GET", "/api/orders?customer=filter%20books")
+    assert [o["order_no"] for o in found] == ["LIST-1", "LIST-2"]
+    assert found[0]["status"] == "design"
+    early = api.call("GET", "/api/orders?customer=filter&due_before=2027-01-15")
+    assert [o["order_no"] for o in early] == ["LIST-1"]
+    status, answer = api.request("GET", "/api/orders?due_before=soon")
+    assert status == 422
+    assert answer["detail"][0]["loc"][-1] == "due_before"

@@ -124,3 +124,19 @@ def test_a_bad_record_is_quarantined_and_the_good_ones_beside_it_applied(
     reasons = {i["body"]["S"]: i["reason"]["S"] for i in found}
     assert "v:" in reasons['{"v": 9, "seq": "?"}']
     assert "Invalid JSON" in reasons["not json"]
+
+
+def test_a_stage_taken_off_its_machine_stops_counting_and_the_machine_keeps_the_sheets(
+    stack: LocalStack, api_key: str
+) -> None:
+    tracking = setup_order(stack, api_key, "IT-UNASSIGN", "press-c")
+    api = ApiClient(stack.base_url, api_key)
+    assert invoke(batch([body("press-c", 2, 50_100)])) == {"batchItemFailures": []}
+    machines = {m["machine"]: m for m in api.call("GET", "/api/machines")}
+    assert machines["it/press-c"]["job"] == "IT-UNASSIGN/printing"
+    api.call("DELETE", "/api/orders/IT-UNASSIGN/stages/printing/machine")
+    assert invoke(batch([body("press-c", 3, 50_180)])) == {"batchItemFailures": []}
+    machines = {m["machine"]: m for m in api.call("GET", "/api/machines")}
+    assert machines["it/press-c"]["job"] is None
+    assert machines["it/press-c"]["unattributed"] == 80  # kept, shown to staff, never lost
+    assert api.call("GET", tracking)["printed"] == 100
