@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from cloud.domain.orders import StageKind, StagePlan
 from presstrack.wire import MachineState
@@ -64,6 +64,14 @@ class StageAction(_Body):
 
     by: Annotated[str, Field(min_length=1, max_length=100, description="who did it")]
     note: Annotated[str, Field(max_length=500)] | None = None
+
+
+class StageDelay(_Body):
+    """A delay reported on a stage: the reason is shown to the customer."""
+
+    by: Annotated[str, Field(min_length=1, max_length=100)]
+    reason: Annotated[str, Field(min_length=1, max_length=300)]
+    expected_recovery: AwareDatetime | None = None
 
 
 class StageDone(BaseModel):

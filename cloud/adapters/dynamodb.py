@@ -107,6 +107,8 @@ def stage_item(s: Stage) -> dict[str, Any]:
         "ended": _iso(s.ended),
         "by": s.by,
         "note": s.note,
+        "delay_reason": s.delay_reason,
+        "expected_recovery": _iso(s.expected_recovery),
         "version": s.version + 1,
     }
 
@@ -128,6 +130,8 @@ def stage_from(item: dict[str, Any]) -> Stage:
         ended=_dt(item.get("ended")),
         by=item.get("by"),
         note=item.get("note"),
+        delay_reason=item.get("delay_reason"),
+        expected_recovery=_dt(item.get("expected_recovery")),
         version=int(item["version"]),
     )
 

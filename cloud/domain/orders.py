@@ -42,7 +42,38 @@ class Stage:
     ended: datetime | None = None
     by: str | None = None  # who started or finished it, for manual stages
     note: str | None = None
+    delay_reason: str | None = None  # while delayed: why, for the customer too
+    expected_recovery: datetime | None = None
     version: int = 0
+
+    def delay(
+        self, at: datetime, by: str, reason: str, expected_recovery: datetime | None = None
+    ) -> Stage:
+        """The shop reports a delay on an unfinished stage; the customer sees the reason."""
+        if self.state in (StageState.DONE, StageState.SKIPPED):
+            return self
+        return replace(
+            self,
+            state=StageState.DELAYED,
+            delay_reason=reason,
+            expected_recovery=expected_recovery,
+            by=by,
+            note=f"delayed at {at:%H:%M}",
+        )
+
+    def resolve(self, at: datetime, by: str) -> Stage:
+        """The delay is over: the stage carries on where it was."""
+        if self.state is not StageState.DELAYED:
+            return self
+        state = StageState.ACTIVE if self.started or self.good else StageState.PENDING
+        return replace(
+            self,
+            state=state,
+            delay_reason=None,
+            expected_recovery=None,
+            by=by,
+            note=f"resumed at {at:%H:%M}",
+        )
 
     def start(self, at: datetime, by: str) -> Stage:
         """An operator starts the stage; starting a started stage changes nothing."""
@@ -66,7 +97,8 @@ class Stage:
         good = self.good + sheets - waste
         state = StageState.ACTIVE if self.state is StageState.PENDING else self.state
         ended = self.ended
-        if self.planned is not None and good >= self.planned and state is StageState.ACTIVE:
+        working = state in (StageState.ACTIVE, StageState.DELAYED)
+        if self.planned is not None and good >= self.planned and working:
             state, ended = StageState.DONE, at
         return replace(
             self,

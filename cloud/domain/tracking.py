@@ -21,6 +21,8 @@ class StageView(BaseModel):
     planned: int | None = None
     started: datetime | None = None
     ended: datetime | None = None
+    delay_reason: str | None = None
+    expected_recovery: datetime | None = None
 
 
 class TrackingView(BaseModel):
@@ -53,6 +55,8 @@ def tracking_view(order: Order, stages: list[Stage]) -> TrackingView:
             planned=s.planned,
             started=s.started,
             ended=s.ended,
+            delay_reason=s.delay_reason,
+            expected_recovery=s.expected_recovery,
         )
         for s in ordered
     ]

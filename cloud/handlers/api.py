@@ -22,9 +22,10 @@ from cloud.api_models import (
     OrderSummary,
     Problem,
     StageAction,
+    StageDelay,
     StageDone,
 )
-from cloud.domain.orders import Order
+from cloud.domain.orders import Order, Stage
 from cloud.domain.tracking import TrackingView
 from cloud.handlers.page import render_page
 from cloud.service import keys, orders
@@ -112,12 +113,7 @@ def assign_machine(
     return {"order_no": order_no, "stage": stage, "machine": f"{body.site}/{body.machine}"}
 
 
-def _stage_action(
-    order_no: str, stage: str, action: Literal["start", "complete"], body: StageAction
-) -> StageDone:
-    done = orders.act_on_stage(
-        store(), order_no, stage, action, body.by, datetime.now(UTC), body.note
-    )
+def _stage_done(order_no: str, stage: str, done: Stage) -> StageDone:
     return StageDone(
         order_no=order_no,
         stage=stage,
@@ -126,6 +122,15 @@ def _stage_action(
         ended=done.ended.isoformat() if done.ended else None,
         by=done.by,
     )
+
+
+def _stage_action(
+    order_no: str, stage: str, action: Literal["start", "complete"], body: StageAction
+) -> StageDone:
+    done = orders.act_on_stage(
+        store(), order_no, stage, action, body.by, datetime.now(UTC), body.note
+    )
+    return _stage_done(order_no, stage, done)
 
 
 @app.post(
@@ -152,6 +157,36 @@ def complete_stage(
 ) -> StageDone:
     """An operator finishes a stage (one tap); records who and when."""
     return _stage_action(order_no, stage, "complete", body)
+
+
+@app.post(
+    "/api/orders/<order_no>/stages/<stage>/delay",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses=UNAUTHORIZED,
+)
+def delay_stage(
+    order_no: Annotated[OrderNo, Path()], stage: Annotated[Code, Path()], body: StageDelay
+) -> StageDone:
+    """Report a delay: the stage turns red with its reason and expected recovery."""
+    done = orders.delay_stage(
+        store(), order_no, stage, body.by, body.reason, body.expected_recovery, datetime.now(UTC)
+    )
+    return _stage_done(order_no, stage, done)
+
+
+@app.post(
+    "/api/orders/<order_no>/stages/<stage>/resolve",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses=UNAUTHORIZED,
+)
+def resolve_stage(
+    order_no: Annotated[OrderNo, Path()], stage: Annotated[Code, Path()], body: StageAction
+) -> StageDone:
+    """The delay is over."""
+    done = orders.resolve_delay(store(), order_no, stage, body.by, datetime.now(UTC))
+    return _stage_done(order_no, stage, done)
 
 
 @app.get(

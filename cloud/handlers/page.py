@@ -43,6 +43,14 @@ def _stage(s: StageView) -> str:
             f'<span class="n">{s.done or 0} / {s.planned}</span>'
         )
     when = f"<time>{escape(s.ended.strftime('%m-%d %H:%M'))}</time>" if s.ended else ""
+    if s.delay_reason:
+        back = (
+            f",预计 {s.expected_recovery.strftime('%m-%d %H:%M')} 恢复"
+            if s.expected_recovery
+            else ""
+        )
+        when += f'<p class="why">{escape(s.delay_reason)}{escape(back)}</p>'
+
     return (
         f'<li id="s-{escape(s.code)}" data-state="{s.state.value}" '
         f'style="border-color:{_COLOURS[s.state]}"><b>{escape(s.name)}</b> '

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Literal
@@ -105,6 +106,44 @@ def find_orders(
     return found
 
 
+def delay_stage(
+    store: Store,
+    order_no: str,
+    code: str,
+    by: str,
+    reason: str,
+    expected_recovery: datetime | None,
+    now: datetime,
+) -> Stage:
+    """Report a delay (reason, expected recovery) on a stage."""
+    return _change_stage(
+        store, order_no, code, lambda s: s.delay(now, by, reason, expected_recovery)
+    )
+
+
+def resolve_delay(store: Store, order_no: str, code: str, by: str, now: datetime) -> Stage:
+    """End a stage's delay."""
+    return _change_stage(store, order_no, code, lambda s: s.resolve(now, by))
+
+
+def _change_stage(
+    store: Store, order_no: str, code: str, change: Callable[[Stage], Stage]
+) -> Stage:
+    for _ in range(8):
+        stage = store.get_stage(order_no, code)
+        if stage is None:
+            raise NotFoundError(f"order {order_no} has no stage {code!r}")
+        changed = change(stage)
+        if changed == stage:
+            return stage
+        try:
+            store.save_stage(changed)
+        except ConflictError:
+            continue
+        return changed
+    raise ConflictError(f"{order_no}/{code}: busy, try again")
+
+
 def act_on_stage(
     store: Store,
     order_no: str,
@@ -115,19 +154,9 @@ def act_on_stage(
     note: str | None = None,
 ) -> Stage:
     """An operator starts or completes a stage; retried if a machine credited it meanwhile."""
-    for _ in range(8):
-        stage = store.get_stage(order_no, code)
-        if stage is None:
-            raise NotFoundError(f"order {order_no} has no stage {code!r}")
-        changed = stage.start(now, by) if action == "start" else stage.complete(now, by, note)
-        if changed == stage:
-            return stage
-        try:
-            store.save_stage(changed)
-        except ConflictError:
-            continue
-        return changed
-    raise ConflictError(f"{order_no}/{code}: busy, try again")
+    if action == "start":
+        return _change_stage(store, order_no, code, lambda s: s.start(now, by))
+    return _change_stage(store, order_no, code, lambda s: s.complete(now, by, note))
 
 
 def track(store: Store, token: str) -> TrackingView:

@@ -161,3 +161,34 @@ def test_orders_are_listed_by_due_date_and_filtered(stack: LocalStack, api_key: 
     status, answer = api.request("GET", "/api/orders?due_before=soon")
     assert status == 422
     assert answer["detail"][0]["loc"][-1] == "due_before"
+
+
+def test_a_reported_delay_shows_on_the_tracking_page(stack: LocalStack, api_key: str) -> None:
+    api = ApiClient(stack.base_url, api_key)
+    created = api.call("POST", "/api/orders", {**ORDER, "order_no": "API-LATE"})
+    api.call(
+        "POST",
+        "/api/orders/API-LATE/stages/design/delay",
+        {
+            "by": "lead",
+            "reason": "等待客户确认稿件",
+            "expected_recovery": "2026-12-24T10:00:00+08:00",
+        },
+    )
+    view = api.call("GET", created["tracking_json"])
+    design = next(s for s in view["stages"] if s["code"] == "design")
+    assert (design["state"], design["delay_reason"]) == ("delayed", "等待客户确认稿件")
+    page = api.call("GET", created["tracking_page"])
+    assert "等待客户确认稿件" in page
+    assert 'data-state="delayed"' in page
+    status, answer = api.request(
+        "POST",
+        "/api/orders/API-LATE/stages/design/delay",
+        {"by": "lead", "reason": "x", "expected_recovery": "noon"},
+    )
+    assert status == 422
+    assert answer["detail"][0]["loc"][-1] == "expected_recovery"
+    assert (
+        api.call("POST", "/api/orders/API-LATE/stages/design/resolve", {"by": "lead"})["state"]
+        == "pending"
+    )

@@ -12,6 +12,8 @@ from cloud.service.orders import (
     act_on_stage,
     assign_stage,
     create_order,
+    delay_stage,
+    resolve_delay,
     track,
 )
 from cloud.service.ports import NotFoundError
@@ -100,3 +102,30 @@ def test_the_customer_service_summary_follows_the_live_order() -> None:
     summary = track(store, token).summary
     assert summary["zh"] == "您的订单已进入印刷环节,当前已完成 300 张,剩余 500 张。"
     assert summary["en"] == "Your order is in printing: 300 of 800 sheets done, 500 to go."
+
+
+def test_a_delay_turns_the_stage_red_with_its_reason_until_resolved() -> None:
+    store = MemoryStore()
+    token, _ = create_order(store, ORDER, None)
+    at = datetime(2026, 12, 3, 8, tzinfo=UTC)
+    back = datetime(2026, 12, 3, 14, tzinfo=UTC)
+    act_on_stage(store, "B-7", "design", "complete", "op", at)
+    delay_stage(store, "B-7", "ctp", "lead", "plate setter under repair", back, at)
+    view = track(store, token)
+    ctp = next(s for s in view.stages if s.code == "ctp")
+    assert (ctp.state, ctp.delay_reason, ctp.expected_recovery) == (
+        "delayed",
+        "plate setter under repair",
+        back,
+    )
+    assert view.summary["zh"] == "您的订单在CTP 制版环节遇到延误,我们正在处理。"
+    resolved = resolve_delay(store, "B-7", "ctp", "lead", back)
+    assert (resolved.state, resolved.delay_reason) == ("pending", None)
+
+
+def test_a_finished_stage_cannot_be_delayed() -> None:
+    store = MemoryStore()
+    create_order(store, ORDER, None)
+    at = datetime(2026, 12, 3, 8, tzinfo=UTC)
+    act_on_stage(store, "B-7", "design", "complete", "op", at)
+    assert delay_stage(store, "B-7", "design", "lead", "late", None, at).state == "done"
