@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -26,10 +26,14 @@ class StageSpec(_Body):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     kind: StageKind = StageKind.MANUAL
     planned: Annotated[int, Field(gt=0, le=10_000_000)] | None = None
+    standard_hours: Annotated[float, Field(ge=0, le=1000)] = 0.0
+    key_node: bool = False
 
     def plan(self) -> StagePlan:
         """The domain's view of this stage."""
-        return StagePlan(self.code, self.name, self.kind, self.planned)
+        return StagePlan(
+            self.code, self.name, self.kind, self.planned, self.standard_hours, self.key_node
+        )
 
 
 class CreateOrder(_Body):
@@ -40,6 +44,9 @@ class CreateOrder(_Body):
     product: Annotated[str, Field(min_length=1, max_length=200)]
     quantity: Annotated[int, Field(gt=0, le=10_000_000)]
     due: date
+    product_type: Literal["sheet_job", "brochure", "gift_box", "picture_book"] = Field(
+        default="sheet_job", description="route template used when no route is given"
+    )
     route: Annotated[list[StageSpec], Field(min_length=1, max_length=40)] | None = None
 
 
@@ -108,6 +115,14 @@ class MachineView(BaseModel):
     job: str | None
     unattributed: int
     seen: datetime | None
+
+
+class RouteTemplate(BaseModel):
+    """A product type's route."""
+
+    product_type: str
+    name: str
+    stages: list[StageSpec]
 
 
 class Problem(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -108,6 +109,8 @@ def stage_item(s: Stage) -> dict[str, Any]:
         "by": s.by,
         "note": s.note,
         "delay_reason": s.delay_reason,
+        "standard_hours": Decimal(str(s.standard_hours)),
+        "key_node": s.key_node,
         "expected_recovery": _iso(s.expected_recovery),
         "version": s.version + 1,
     }
@@ -131,6 +134,8 @@ def stage_from(item: dict[str, Any]) -> Stage:
         by=item.get("by"),
         note=item.get("note"),
         delay_reason=item.get("delay_reason"),
+        standard_hours=float(item.get("standard_hours", 0)),
+        key_node=bool(item.get("key_node", False)),
         expected_recovery=_dt(item.get("expected_recovery")),
         version=int(item["version"]),
     )

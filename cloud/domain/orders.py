@@ -44,6 +44,8 @@ class Stage:
     note: str | None = None
     delay_reason: str | None = None  # while delayed: why, for the customer too
     expected_recovery: datetime | None = None
+    standard_hours: float = 0.0
+    key_node: bool = False
     version: int = 0
 
     def delay(
@@ -130,23 +132,92 @@ class StagePlan:
     name: str
     kind: StageKind
     planned: int | None = None
+    standard_hours: float = 0.0  # for stages no machine counts; calibrated by history later
+    key_node: bool = False  # customers who subscribe hear about it
+
+
+def _step(code: str, name: str, hours: float, key: bool = False) -> StagePlan:
+    return StagePlan(code, name, StageKind.MANUAL, None, hours, key)
+
+
+#: Routes per product type: the stages a job of that kind goes through, with standard hours.
+ROUTE_TEMPLATES: dict[str, tuple[str, list[StagePlan]]] = {
+    "sheet_job": (
+        "Sheet-fed job",
+        [
+            _step("design", "Design file confirmed", 2),
+            _step("ctp", "CTP plates", 1),
+            StagePlan("printing", "Printing", StageKind.MACHINE, None, 0, True),
+            _step("post_press", "Post-press", 4),
+            _step("qc", "Quality check", 1),
+            _step("shipped", "Shipped", 0, True),
+        ],
+    ),
+    "brochure": (
+        "Brochure",
+        [
+            _step("design", "Design file confirmed", 2),
+            _step("ctp", "CTP plates", 1),
+            StagePlan("printing", "Printing", StageKind.MACHINE, None, 0, True),
+            _step("lamination", "Lamination", 2),
+            _step("folding_gluing", "Folding", 2),
+            _step("binding", "Binding", 4),
+            _step("qc", "Quality check", 1),
+            _step("shipped", "Shipped", 0, True),
+        ],
+    ),
+    "gift_box": (
+        "Gift box",
+        [
+            _step("design", "Design file confirmed", 4),
+            _step("ctp", "CTP plates", 1),
+            StagePlan("printing", "Printing", StageKind.MACHINE, None, 0, True),
+            _step("lamination", "Lamination", 3),
+            _step("hot_foil", "Hot-foil stamping", 4),
+            _step("die_cutting", "Die-cutting", 4),
+            _step("folding_gluing", "Folding/gluing", 6),
+            _step("qc", "Quality check", 2),
+            _step("shipped", "Shipped", 0, True),
+        ],
+    ),
+    "picture_book": (
+        "Picture book",
+        [
+            _step("design", "Design file confirmed", 4),
+            _step("ctp", "CTP plates", 1),
+            StagePlan("printing", "Printing", StageKind.MACHINE, None, 0, True),
+            _step("lamination", "Lamination", 2),
+            _step("binding", "Binding", 8),
+            _step("qc", "Quality check", 2),
+            _step("shipped", "Shipped", 0, True),
+        ],
+    ),
+}
+
+
+def route_for(product_type: str, quantity: int) -> list[StagePlan]:
+    """A template's stages, the machine stages planned for the order's quantity."""
+    _, plans = ROUTE_TEMPLATES[product_type]
+    return [replace(p, planned=quantity) if p.kind is StageKind.MACHINE else p for p in plans]
 
 
 def default_route(quantity: int) -> list[StagePlan]:
     """The usual route of a sheet-fed job when the ERP does not send one."""
-    return [
-        StagePlan("design", "Design file confirmed", StageKind.MANUAL),
-        StagePlan("ctp", "CTP plates", StageKind.MANUAL),
-        StagePlan("printing", "Printing", StageKind.MACHINE, quantity),
-        StagePlan("post_press", "Post-press", StageKind.MANUAL),
-        StagePlan("qc", "Quality check", StageKind.MANUAL),
-        StagePlan("shipped", "Shipped", StageKind.MANUAL),
-    ]
+    return route_for("sheet_job", quantity)
 
 
 def plan_stages(order_no: str, route: list[StagePlan]) -> list[Stage]:
     """Stages of a new order, in route order."""
     return [
-        Stage(order_no, p.code, p.name, p.kind, position, p.planned)
+        Stage(
+            order_no,
+            p.code,
+            p.name,
+            p.kind,
+            position,
+            p.planned,
+            standard_hours=p.standard_hours,
+            key_node=p.key_node,
+        )
         for position, p in enumerate(route)
     ]

@@ -21,11 +21,13 @@ from cloud.api_models import (
     OrderNo,
     OrderSummary,
     Problem,
+    RouteTemplate,
     StageAction,
     StageDelay,
     StageDone,
+    StageSpec,
 )
-from cloud.domain.orders import Order, Stage
+from cloud.domain.orders import ROUTE_TEMPLATES, Order, Stage, route_for
 from cloud.domain.tracking import TrackingView
 from cloud.handlers.page import render_page
 from cloud.service import keys, orders
@@ -88,7 +90,11 @@ def create_order(body: CreateOrder) -> tuple[OrderCreated, int]:
     order = Order(
         body.order_no, body.customer, body.product, body.quantity, body.due, datetime.now(UTC)
     )
-    route = [s.plan() for s in body.route] if body.route else None
+    route = (
+        [s.plan() for s in body.route]
+        if body.route
+        else route_for(body.product_type, body.quantity)
+    )
     token, created = orders.create_order(store(), order, route)
     answer = OrderCreated(
         order_no=body.order_no,
@@ -246,6 +252,31 @@ def list_machines() -> list[MachineView]:
             seen=m.seen,
         )
         for m in store().list_machines()
+    ]
+
+
+@app.get(
+    "/api/routes", middlewares=[require_api_key], security=[{"apiKey": []}], responses=UNAUTHORIZED
+)
+def list_routes() -> list[RouteTemplate]:
+    """The route templates per product type, with standard hours and key nodes."""
+    return [
+        RouteTemplate(
+            product_type=key,
+            name=name,
+            stages=[
+                StageSpec(
+                    code=p.code,
+                    name=p.name,
+                    kind=p.kind,
+                    planned=None,
+                    standard_hours=p.standard_hours,
+                    key_node=p.key_node,
+                )
+                for p in plans
+            ],
+        )
+        for key, (name, plans) in ROUTE_TEMPLATES.items()
     ]
 
 

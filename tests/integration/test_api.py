@@ -192,3 +192,21 @@ def test_a_reported_delay_shows_on_the_tracking_page(stack: LocalStack, api_key:
         api.call("POST", "/api/orders/API-LATE/stages/design/resolve", {"by": "lead"})["state"]
         == "pending"
     )
+
+
+def test_a_gift_box_follows_its_route_template(stack: LocalStack, api_key: str) -> None:
+    api = ApiClient(stack.base_url, api_key)
+    templates = {t["product_type"]: t for t in api.call("GET", "/api/routes")}
+    assert set(templates) == {"sheet_job", "brochure", "gift_box", "picture_book"}
+    created = api.call(
+        "POST", "/api/orders", {**ORDER, "order_no": "API-BOX", "product_type": "gift_box"}
+    )
+    view = api.call("GET", created["tracking_json"])
+    assert [s["code"] for s in view["stages"]] == [
+        s["code"] for s in templates["gift_box"]["stages"]
+    ]
+    status, answer = api.request(
+        "POST", "/api/orders", {**ORDER, "order_no": "API-BAD", "product_type": "poster"}
+    )
+    assert status == 422
+    assert answer["detail"][0]["loc"][-1] == "product_type"

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from cloud.domain.orders import Order, StageKind, StagePlan
+from cloud.domain.orders import Order, StageKind, StagePlan, route_for
 from cloud.service.orders import (
     InvalidRequestError,
     act_on_stage,
@@ -129,3 +129,13 @@ def test_a_finished_stage_cannot_be_delayed() -> None:
     at = datetime(2026, 12, 3, 8, tzinfo=UTC)
     act_on_stage(store, "B-7", "design", "complete", "op", at)
     assert delay_stage(store, "B-7", "design", "lead", "late", None, at).state == "done"
+
+
+def test_route_templates_per_product_type() -> None:
+    box = route_for("gift_box", 1200)
+    codes = [p.code for p in box]
+    assert codes[:3] == ["design", "ctp", "printing"]
+    assert {"hot_foil", "die_cutting", "folding_gluing"} <= set(codes)
+    printing = next(p for p in box if p.code == "printing")
+    assert (printing.planned, printing.key_node) == (1200, True)
+    assert all(p.standard_hours > 0 for p in box if p.code not in ("printing", "shipped"))
