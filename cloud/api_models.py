@@ -66,6 +66,20 @@ class AssignMachine(_Body):
     machine: Slug
 
 
+class ChangeOrder(_Body):
+    """What the ERP may change on an order."""
+
+    quantity: Annotated[int, Field(gt=0, le=10_000_000)] | None = None
+    due: date | None = None
+
+
+class CancelOrder(_Body):
+    """Why an order is cancelled (shown to staff)."""
+
+    by: Annotated[str, Field(min_length=1, max_length=100)]
+    reason: Annotated[str, Field(min_length=1, max_length=300)]
+
+
 class StageAction(_Body):
     """An operator's tap on a stage."""
 

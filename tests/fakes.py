@@ -49,10 +49,19 @@ class MemoryStore(Store):
     def create_order(self, order: Order, stages: list[Stage], token: str) -> None:
         if order.order_no in self.orders:
             raise AlreadyExistsError(order.order_no)
-        self.orders[order.order_no] = (order, token)
+        self.orders[order.order_no] = (replace(order, version=1), token)
         self.tokens[token] = order.order_no
         for stage in stages:
             self.stages[(order.order_no, stage.code)] = replace(stage, version=1)
+
+    def save_order(self, order: Order, stages: list[Stage]) -> None:
+        current, token = self.orders[order.order_no]
+        self._check(current, order.version)
+        for stage in stages:
+            self._check(self.stages.get((stage.order_no, stage.code)), stage.version)
+        self.orders[order.order_no] = (replace(order, version=order.version + 1), token)
+        for stage in stages:
+            self.stages[(stage.order_no, stage.code)] = replace(stage, version=stage.version + 1)
 
     def get_order(self, order_no: str) -> tuple[Order, list[Stage]] | None:
         if order_no not in self.orders:

@@ -150,7 +150,30 @@ def order_from(item: dict[str, Any]) -> Order:
         quantity=int(item["quantity"]),
         due=date.fromisoformat(item["due"]),
         created=datetime.fromisoformat(item["created"]),
+        cancelled=_dt(item.get("cancelled")),
+        cancel_reason=item.get("cancel_reason"),
+        version=int(item.get("version", 1)),
     )
+
+
+def order_item(order: Order, token: str) -> dict[str, Any]:
+    """The stored form of an order, with its version bumped."""
+    return {
+        "pk": f"ORDER#{order.order_no}",
+        "sk": "ORDER",
+        "gsi1pk": "ORDER",
+        "gsi1sk": f"{order.due.isoformat()}#{order.order_no}",
+        "order_no": order.order_no,
+        "customer": order.customer,
+        "product": order.product,
+        "quantity": order.quantity,
+        "due": order.due.isoformat(),
+        "created": order.created.isoformat(),
+        "cancelled": _iso(order.cancelled),
+        "cancel_reason": order.cancel_reason,
+        "token": token,
+        "version": order.version + 1,
+    }
 
 
 class DynamoStore:
@@ -219,20 +242,7 @@ class DynamoStore:
 
     def create_order(self, order: Order, stages: list[Stage], token: str) -> None:
         now = datetime.now(UTC).isoformat()
-        order_item = {
-            "pk": f"ORDER#{order.order_no}",
-            "sk": "ORDER",
-            "gsi1pk": "ORDER",
-            "gsi1sk": f"{order.due.isoformat()}#{order.order_no}",
-            "order_no": order.order_no,
-            "customer": order.customer,
-            "product": order.product,
-            "quantity": order.quantity,
-            "due": order.due.isoformat(),
-            "created": order.created.isoformat(),
-            "token": token,
-            "version": 1,
-        }
+        head = order_item(order, token)
         token_item = {
             "pk": f"TOKEN#{token}",
             "sk": "TOKEN",
@@ -240,7 +250,7 @@ class DynamoStore:
             "created": now,
             "version": 1,
         }
-        items = [self._put(order_item, 0), self._put(token_item, 0)]
+        items = [self._put(head, 0), self._put(token_item, 0)]
         items += [self._put(stage_item(s), 0) for s in stages]
         self._transact(items, AlreadyExistsError)
 
@@ -278,6 +288,12 @@ class DynamoStore:
 
     def list_orders(self) -> list[Order]:
         return [order_from(i) for i in self._by_type("ORDER")]
+
+    def save_order(self, order: Order, stages: list[Stage]) -> None:
+        token = self.first_token(order.order_no) or ""
+        items = [self._put(order_item(order, token), order.version)]
+        items += [self._put(stage_item(s), s.version) for s in stages]
+        self._transact(items, ConflictError)
 
     def first_token(self, order_no: str) -> str | None:
         item = self._get(f"ORDER#{order_no}", "ORDER")

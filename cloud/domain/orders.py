@@ -122,6 +122,34 @@ class Order:
     quantity: int
     due: date
     created: datetime
+    cancelled: datetime | None = None
+    cancel_reason: str | None = None
+    version: int = 0
+
+    def cancel(self, at: datetime, reason: str, stages: list[Stage]) -> tuple[Order, list[Stage]]:
+        """Cancel the order: stages not done are skipped. Cancelling twice changes nothing."""
+        if self.cancelled is not None:
+            return self, []
+        skipped = [
+            replace(s, state=StageState.SKIPPED, note=reason)
+            for s in stages
+            if s.state not in (StageState.DONE, StageState.SKIPPED)
+        ]
+        return replace(self, cancelled=at, cancel_reason=reason), skipped
+
+    def change(
+        self, stages: list[Stage], quantity: int | None = None, due: date | None = None
+    ) -> tuple[Order, list[Stage]]:
+        """New quantity or due date from the ERP; unfinished machine stages follow the quantity."""
+        order = replace(self, quantity=quantity or self.quantity, due=due or self.due)
+        changed = []
+        if quantity is not None and quantity != self.quantity:
+            changed = [
+                replace(s, planned=quantity)
+                for s in stages
+                if s.kind is StageKind.MACHINE and s.state is not StageState.DONE
+            ]
+        return order, changed
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,12 @@ class TrackingView(BaseModel):
     stages: list[StageView]
 
 
+CANCELLED = {
+    "zh": "您的订单已取消。如有疑问请联系我们。",
+    "en": "Your order was cancelled. Please contact us with any questions.",
+}
+
+
 def tracking_view(order: Order, stages: list[Stage]) -> TrackingView:
     """Build the customer's view of an order from its stages."""
     ordered = sorted(stages, key=lambda s: s.position)
@@ -67,7 +73,9 @@ def tracking_view(order: Order, stages: list[Stage]) -> TrackingView:
         due=order.due,
         printed=printing[0].good if printing else 0,
         planned=(printing[0].planned or order.quantity) if printing else order.quantity,
-        status=current.code if current is not None else "completed",
-        summary=summarise(views),
+        status="cancelled"
+        if order.cancelled
+        else (current.code if current is not None else "completed"),
+        summary=CANCELLED if order.cancelled else summarise(views),
         stages=views,
     )

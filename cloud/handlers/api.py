@@ -14,6 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloud.api_models import (
     AssignMachine,
+    CancelOrder,
+    ChangeOrder,
     Code,
     CreateOrder,
     MachineView,
@@ -28,7 +30,7 @@ from cloud.api_models import (
     StageSpec,
 )
 from cloud.domain.orders import ROUTE_TEMPLATES, Order, Stage, route_for
-from cloud.domain.tracking import TrackingView
+from cloud.domain.tracking import TrackingView, tracking_view
 from cloud.handlers.page import render_page
 from cloud.service import keys, orders
 from cloud.service.ports import ConflictError, NotFoundError
@@ -103,6 +105,50 @@ def create_order(body: CreateOrder) -> tuple[OrderCreated, int]:
         tracking_json=f"/api/track/{token}",
     )
     return answer, 201 if created else 200
+
+
+@app.patch(
+    "/api/orders/<order_no>",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses=UNAUTHORIZED,
+)
+def change_order(order_no: Annotated[OrderNo, Path()], body: ChangeOrder) -> OrderSummary:
+    """Change an order's quantity or due date; machine stages follow the quantity."""
+    orders.change_order(store(), order_no, body.quantity, body.due)
+    return _summary(order_no)
+
+
+@app.post(
+    "/api/orders/<order_no>/cancel",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses=UNAUTHORIZED,
+)
+def cancel_order(order_no: Annotated[OrderNo, Path()], body: CancelOrder) -> OrderSummary:
+    """Cancel an order (idempotent): its unfinished stages are skipped."""
+    orders.cancel_order(store(), order_no, f"{body.reason} ({body.by})", datetime.now(UTC))
+    return _summary(order_no)
+
+
+def _summary(order_no: str) -> OrderSummary:
+    found = store().get_order(order_no)
+    if found is None:
+        raise NotFoundError(f"no order {order_no}")
+    return _order_summary(found[0], tracking_view(*found))
+
+
+def _order_summary(o: Order, view: TrackingView) -> OrderSummary:
+    return OrderSummary(
+        order_no=o.order_no,
+        customer=o.customer,
+        product=o.product,
+        quantity=o.quantity,
+        due=o.due,
+        status=view.status,
+        printed=view.printed,
+        planned=view.planned,
+    )
 
 
 @app.put(
@@ -205,17 +251,7 @@ def list_orders(
 ) -> list[OrderSummary]:
     """Orders by due date; filter by customer (part of the name), due date, current stage."""
     return [
-        OrderSummary(
-            order_no=o.order_no,
-            customer=o.customer,
-            product=o.product,
-            quantity=o.quantity,
-            due=o.due,
-            status=v.status,
-            printed=v.printed,
-            planned=v.planned,
-        )
-        for o, v in orders.find_orders(store(), customer, due_before, status)
+        _order_summary(o, v) for o, v in orders.find_orders(store(), customer, due_before, status)
     ]
 
 

@@ -144,6 +144,41 @@ def _change_stage(
     raise ConflictError(f"{order_no}/{code}: busy, try again")
 
 
+def cancel_order(store: Store, order_no: str, reason: str, now: datetime) -> Order:
+    """Cancel an order (idempotent); unfinished stages are skipped."""
+    return _change_order(store, order_no, lambda o, s: o.cancel(now, reason, s))
+
+
+def change_order(store: Store, order_no: str, quantity: int | None, due: date | None) -> Order:
+    """New quantity or due date from the ERP; a cancelled order stays as it is."""
+
+    def change(order: Order, stages: list[Stage]) -> tuple[Order, list[Stage]]:
+        if order.cancelled is not None:
+            raise InvalidRequestError(f"order {order_no} is cancelled")
+        return order.change(stages, quantity, due)
+
+    return _change_order(store, order_no, change)
+
+
+def _change_order(
+    store: Store, order_no: str, change: Callable[[Order, list[Stage]], tuple[Order, list[Stage]]]
+) -> Order:
+    for _ in range(8):
+        found = store.get_order(order_no)
+        if found is None:
+            raise NotFoundError(f"no order {order_no}")
+        order, stages = found
+        updated, changed = change(order, stages)
+        if updated == order and not changed:
+            return order
+        try:
+            store.save_order(updated, changed)
+        except ConflictError:
+            continue
+        return updated
+    raise ConflictError(f"{order_no}: busy, try again")
+
+
 def act_on_stage(
     store: Store,
     order_no: str,

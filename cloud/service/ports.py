@@ -40,6 +40,9 @@ class Store(Protocol):
     def create_order(self, order: Order, stages: list[Stage], token: str) -> None:
         """Create an order, its stages and its first tracking token, or AlreadyExistsError."""
 
+    def save_order(self, order: Order, stages: list[Stage]) -> None:
+        """Write an order and some of its stages if none changed since read."""
+
     def get_order(self, order_no: str) -> tuple[Order, list[Stage]] | None:
         """An order and its stages."""
 

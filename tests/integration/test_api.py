@@ -210,3 +210,20 @@ def test_a_gift_box_follows_its_route_template(stack: LocalStack, api_key: str) 
     )
     assert status == 422
     assert answer["detail"][0]["loc"][-1] == "product_type"
+
+
+def test_the_erp_changes_and_cancels_orders(stack: LocalStack, api_key: str) -> None:
+    api = ApiClient(stack.base_url, api_key)
+    created = api.call("POST", "/api/orders", {**ORDER, "order_no": "API-CHG"})
+    changed = api.call("PATCH", "/api/orders/API-CHG", {"quantity": 2500, "due": "2026-12-30"})
+    assert (changed["quantity"], changed["planned"], changed["due"]) == (2500, 2500, "2026-12-30")
+    cancel = {"by": "office", "reason": "customer withdrew"}
+    assert api.call("POST", "/api/orders/API-CHG/cancel", cancel)["status"] == "cancelled"
+    assert api.call("POST", "/api/orders/API-CHG/cancel", cancel)["status"] == "cancelled"
+    view = api.call("GET", created["tracking_json"])
+    assert view["summary"]["zh"].startswith("您的订单已取消")
+    status, _ = api.request("PATCH", "/api/orders/API-CHG", {"quantity": 10})
+    assert status == 422
+    status, answer = api.request("PATCH", "/api/orders/API-CHG", {"quantity": -1})
+    assert status == 422
+    assert answer["detail"][0]["loc"][-1] == "quantity"

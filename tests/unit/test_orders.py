@@ -11,6 +11,8 @@ from cloud.service.orders import (
     InvalidRequestError,
     act_on_stage,
     assign_stage,
+    cancel_order,
+    change_order,
     create_order,
     delay_stage,
     resolve_delay,
@@ -139,3 +141,28 @@ def test_route_templates_per_product_type() -> None:
     printing = next(p for p in box if p.code == "printing")
     assert (printing.planned, printing.key_node) == (1200, True)
     assert all(p.standard_hours > 0 for p in box if p.code not in ("printing", "shipped"))
+
+
+def test_cancelling_skips_what_is_not_done_and_twice_is_once() -> None:
+    store = MemoryStore()
+    token, _ = create_order(store, ORDER, None)
+    at = datetime(2026, 12, 3, 8, tzinfo=UTC)
+    act_on_stage(store, "B-7", "design", "complete", "op", at)
+    cancel_order(store, "B-7", "customer withdrew", at)
+    again = cancel_order(store, "B-7", "another reason", at)
+    assert again.cancel_reason == "customer withdrew"
+    view = track(store, token)
+    assert view.status == "cancelled"
+    states = {s.code: s.state for s in view.stages}
+    assert states["design"] == "done"
+    assert {states[c] for c in ("ctp", "printing", "shipped")} == {"skipped"}
+    with pytest.raises(InvalidRequestError, match="cancelled"):
+        change_order(store, "B-7", 900, None)
+
+
+def test_a_new_quantity_moves_the_plan_of_unfinished_machine_stages() -> None:
+    store = MemoryStore()
+    token, _ = create_order(store, ORDER, None)
+    change_order(store, "B-7", 1000, date(2026, 12, 12))
+    view = track(store, token)
+    assert (view.quantity, view.planned, view.due) == (1000, 1000, date(2026, 12, 12))
