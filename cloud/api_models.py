@@ -139,6 +139,39 @@ class RouteTemplate(BaseModel):
     stages: list[StageSpec]
 
 
+class StageTimeView(BaseModel):
+    """One stage of an order's history."""
+
+    code: str
+    name: str
+    state: str
+    started: datetime | None
+    ended: datetime | None
+    hours: float | None
+    standard_hours: float
+    machine: str | None
+    by: str | None
+
+
+class StatsView(BaseModel):
+    """Actual against standard hours for a stage type or a machine."""
+
+    key: str
+    count: int
+    actual_hours: float
+    standard_hours: float
+
+
+class Analytics(BaseModel):
+    """How the shop is doing."""
+
+    stages: list[StatsView]
+    machines: list[StatsView]
+    delivered: int
+    on_time: int
+    on_time_rate: float | None
+
+
 class Problem(BaseModel):
     """An error answer."""
 

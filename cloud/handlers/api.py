@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloud.api_models import (
+    Analytics,
     AssignMachine,
     CancelOrder,
     ChangeOrder,
@@ -28,7 +30,10 @@ from cloud.api_models import (
     StageDelay,
     StageDone,
     StageSpec,
+    StageTimeView,
+    StatsView,
 )
+from cloud.domain import analytics
 from cloud.domain.orders import ROUTE_TEMPLATES, Order, Stage, route_for
 from cloud.domain.tracking import TrackingView, tracking_view
 from cloud.handlers.page import render_page
@@ -267,6 +272,55 @@ def unassign_machine(
     """Take the stage off its machine; what the machine counts next waits unattributed."""
     orders.unassign_stage(store(), order_no, stage)
     return {"order_no": order_no, "stage": stage}
+
+
+@app.get(
+    "/api/orders/<order_no>/history",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses=UNAUTHORIZED,
+)
+def order_history(order_no: Annotated[OrderNo, Path()]) -> list[StageTimeView]:
+    """An order's whole timeline with the duration of each stage and who did it."""
+    found = store().get_order(order_no)
+    if found is None:
+        raise NotFoundError(f"no order {order_no}")
+    return [StageTimeView.model_validate(asdict(t)) for t in analytics.history(found[1])]
+
+
+@app.get(
+    "/api/analytics",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses=UNAUTHORIZED,
+)
+def shop_analytics() -> Analytics:
+    """Per stage type and machine: actual against standard hours; the on-time delivery rate."""
+    everything = orders.all_orders(store())
+    on_time, delivered = analytics.on_time_rate(everything)
+    return Analytics(
+        stages=[StatsView.model_validate(asdict(s)) for s in analytics.stage_stats(everything)],
+        machines=[
+            StatsView.model_validate(asdict(s))
+            for s in analytics.stage_stats(everything, by_machine=True)
+        ],
+        delivered=delivered,
+        on_time=on_time,
+        on_time_rate=round(on_time / delivered, 4) if delivered else None,
+    )
+
+
+@app.get(
+    "/api/export/orders.csv",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses=UNAUTHORIZED,
+)
+def export_orders() -> Response[str]:
+    """Every order as CSV for the ERP."""
+    return Response(
+        200, "text/csv; charset=utf-8", analytics.orders_csv(orders.all_orders(store()))
+    )
 
 
 @app.get(

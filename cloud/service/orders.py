@@ -179,6 +179,12 @@ def _change_order(
     raise ConflictError(f"{order_no}: busy, try again")
 
 
+def all_orders(store: Store) -> list[tuple[Order, list[Stage]]]:
+    """Every order with its stages, by due date."""
+    found = (store.get_order(o.order_no) for o in store.list_orders())
+    return [f for f in found if f is not None]
+
+
 def act_on_stage(
     store: Store,
     order_no: str,

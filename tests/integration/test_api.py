@@ -227,3 +227,21 @@ def test_the_erp_changes_and_cancels_orders(stack: LocalStack, api_key: str) -> 
     status, answer = api.request("PATCH", "/api/orders/API-CHG", {"quantity": -1})
     assert status == 422
     assert answer["detail"][0]["loc"][-1] == "quantity"
+
+
+def test_history_analytics_and_csv_export(stack: LocalStack, api_key: str) -> None:
+    api = ApiClient(stack.base_url, api_key)
+    api.call("POST", "/api/orders", {**ORDER, "order_no": "API-HIST"})
+    for code in ("design", "ctp"):
+        api.call("POST", f"/api/orders/API-HIST/stages/{code}/start", {"by": "op"})
+        api.call("POST", f"/api/orders/API-HIST/stages/{code}/complete", {"by": "op"})
+    timeline = api.call("GET", "/api/orders/API-HIST/history")
+    assert [t["state"] for t in timeline][:3] == ["done", "done", "pending"]
+    assert timeline[0]["hours"] is not None
+    assert timeline[0]["by"] == "op"
+    stats = api.call("GET", "/api/analytics")
+    assert any(s["key"] == "design" for s in stats["stages"])
+    exported = api.call("GET", "/api/export/orders.csv")
+    assert exported.startswith("order_no,customer,product")
+    assert "API-HIST" in exported
+    assert ApiClient(stack.base_url).request("GET", "/api/export/orders.csv")[0] == 401
