@@ -66,6 +66,7 @@ def machine_item(m: Machine) -> dict[str, Any]:
         "seen": _iso(m.seen),
         "job_order": m.job.order_no if m.job else None,
         "job_stage": m.job.stage if m.job else None,
+        "reported_job": m.reported_job,
         "unattributed": m.unattributed,
         "version": m.version + 1,
     }
@@ -84,6 +85,7 @@ def machine_from(item: dict[str, Any]) -> Machine:
         state=MachineState.model_validate(item["state"]) if item.get("state") else None,
         seen=_dt(item.get("seen")),
         job=job,
+        reported_job=item.get("reported_job"),
         unattributed=int(item.get("unattributed", 0)),
         version=int(item["version"]),
     )

@@ -29,6 +29,7 @@ class Machine:
     state: MachineState | None = None
     seen: datetime | None = None
     job: JobRef | None = None
+    reported_job: str | None = None  # the job id the machine itself last showed
     unattributed: int = 0
     version: int = 0
 
@@ -76,6 +77,7 @@ def apply_snapshot(current: Machine | None, snapshot: MachineSnapshot) -> Applie
         available=snapshot.available,
         state=snapshot.state if snapshot.available else machine.state,
         seen=snapshot.ts,
+        reported_job=snapshot.job_id if snapshot.job_id is not None else machine.reported_job,
         unattributed=machine.unattributed + (credit if machine.job is None else 0),
     )
     if machine.job is None:

@@ -7,7 +7,8 @@ from dataclasses import replace
 
 from pydantic import ValidationError
 
-from cloud.domain.machines import apply_snapshot
+from cloud.domain.machines import JobRef, Machine, apply_snapshot
+from cloud.domain.orders import Stage, StageKind, StageState
 from cloud.service.ports import ConflictError, Store
 from presstrack.wire import MachineSnapshot, parse_snapshot
 
@@ -35,12 +36,14 @@ def ingest_snapshot(store: Store, snapshot: MachineSnapshot) -> int:
     """Apply a snapshot with optimistic concurrency; returns the sheets credited to a job."""
     key = f"{snapshot.site}/{snapshot.machine}"
     for _ in range(MAX_ATTEMPTS):
-        applied = apply_snapshot(store.get_machine(key), snapshot)
+        current = store.get_machine(key)
+        current, switched = _follow_reported_job(store, current, snapshot, key)
+        applied = apply_snapshot(current, snapshot)
         if applied is None:
             return 0
-        machine, stage = applied.machine, None
+        machine, stage = applied.machine, switched
         if applied.credit and applied.job is not None:
-            stage = store.get_stage(applied.job.order_no, applied.job.stage)
+            stage = switched or store.get_stage(applied.job.order_no, applied.job.stage)
             if stage is None:  # the stage went away: keep the sheets visible to staff
                 machine = replace(machine, unattributed=machine.unattributed + applied.credit)
             else:
@@ -51,6 +54,34 @@ def ingest_snapshot(store: Store, snapshot: MachineSnapshot) -> int:
             continue
         return applied.credit if stage is not None else 0
     raise ConflictError(f"{key}: still conflicting after {MAX_ATTEMPTS} attempts")
+
+
+def _follow_reported_job(
+    store: Store, machine: Machine | None, snapshot: MachineSnapshot, key: str
+) -> tuple[Machine | None, Stage | None]:
+    """A machine that shows a new job id (the order number keyed in at the press) moves to that
+    order's next machine stage; its sheets from then on go there."""
+    reported = snapshot.job_id
+    if reported is None or (
+        machine is not None and (snapshot.seq <= machine.seq or reported == machine.reported_job)
+    ):
+        return machine, None
+    found = store.get_order(reported)
+    if found is None:
+        return machine, None
+    stage = next(
+        (
+            s
+            for s in sorted(found[1], key=lambda s: s.position)
+            if s.kind is StageKind.MACHINE and s.state not in (StageState.DONE, StageState.SKIPPED)
+        ),
+        None,
+    )
+    if stage is None:
+        return machine, None
+    site, _, name = key.partition("/")
+    base = machine or Machine(site=site, machine=name)
+    return replace(base, job=JobRef(reported, stage.code)), replace(stage, machine=key)
 
 
 def ingest_body(store: Store, body: str, message_id: str) -> int:

@@ -110,3 +110,31 @@ def test_good_and_waste_sheets_are_kept_apart_when_the_machine_says_which() -> N
     stage = store.get_stage("A-1", "printing")
     assert stage is not None
     assert (stage.good, stage.waste) == (470, 30)
+
+
+def test_a_job_id_shown_at_the_press_moves_its_sheets_to_that_order() -> None:
+    store = MemoryStore()
+    for order_no in ("J-1", "J-2"):
+        create_order(store, Order(order_no, "C", "Flyer", 500, date(2026, 12, 10), T0), None)
+
+    def at_press(seq: int, lifetime: int, job: str | None) -> MachineSnapshot:
+        return snap(seq, lifetime).model_copy(update={"job_id": job})
+
+    deliveries = [
+        at_press(1, 10_000, None),
+        at_press(2, 10_000, "J-1"),
+        at_press(3, 10_300, "J-1"),
+        at_press(4, 10_320, "J-2"),
+        at_press(5, 10_500, "J-2"),
+    ]
+    for snapshot in [*deliveries, *reversed(deliveries)]:  # and again, backwards
+        ingest_snapshot(store, snapshot)
+    first, second = store.get_stage("J-1", "printing"), store.get_stage("J-2", "printing")
+    assert first is not None
+    assert second is not None
+    assert (first.good, second.good) == (300, 200)
+    assert (first.machine, second.machine) == ("shop/press-1", "shop/press-1")
+    machine = store.get_machine("shop/press-1")
+    assert machine is not None
+    assert machine.job is not None
+    assert machine.job.order_no == "J-2"
