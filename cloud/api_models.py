@@ -119,10 +119,25 @@ class OrderSummary(BaseModel):
     planned: int
 
 
+class MachineProfile(_Body):
+    """A machine's registry entry."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    kind: Literal["press", "finisher", "counter"] = "press"
+    rated_per_hour: Annotated[int, Field(gt=0, le=1_000_000)] | None = None
+    impressions_per_sheet: Annotated[int, Field(ge=1, le=8)] = Field(
+        default=1, description="2 for a perfecting press counting impressions"
+    )
+
+
 class MachineView(BaseModel):
     """A machine as staff see it: state, counter, job and sheets counted without a job."""
 
     machine: str
+    name: str | None
+    kind: str
+    rated_per_hour: int | None
+    impressions_per_sheet: int
     available: bool
     state: MachineState | None
     lifetime: int | None

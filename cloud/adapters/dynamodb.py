@@ -67,6 +67,11 @@ def machine_item(m: Machine) -> dict[str, Any]:
         "job_order": m.job.order_no if m.job else None,
         "job_stage": m.job.stage if m.job else None,
         "reported_job": m.reported_job,
+        "name": m.name,
+        "kind": m.kind,
+        "rated_per_hour": m.rated_per_hour,
+        "impressions_per_sheet": m.impressions_per_sheet,
+        "carry": m.carry,
         "unattributed": m.unattributed,
         "version": m.version + 1,
     }
@@ -86,6 +91,11 @@ def machine_from(item: dict[str, Any]) -> Machine:
         seen=_dt(item.get("seen")),
         job=job,
         reported_job=item.get("reported_job"),
+        name=item.get("name"),
+        kind=str(item.get("kind", "press")),
+        rated_per_hour=int(item["rated_per_hour"]) if item.get("rated_per_hour") else None,
+        impressions_per_sheet=int(item.get("impressions_per_sheet", 1)),
+        carry=int(item.get("carry", 0)),
         unattributed=int(item.get("unattributed", 0)),
         version=int(item["version"]),
     )

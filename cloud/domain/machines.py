@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from presstrack.wire import MachineSnapshot, MachineState
+from presstrack.wire import CounterUnit, MachineSnapshot, MachineState
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Machine:
 
     site: str
     machine: str
-    seq: int = 0
+    seq: int = -1  # the last applied sequence number; -1: none applied yet
     lifetime: int | None = None
     waste_total: int | None = None  # the machine's waste odometer, where it keeps one
     available: bool = True
@@ -31,6 +31,12 @@ class Machine:
     job: JobRef | None = None
     reported_job: str | None = None  # the job id the machine itself last showed
     unattributed: int = 0
+    # from the machine registry
+    name: str | None = None
+    kind: str = "press"
+    rated_per_hour: int | None = None
+    impressions_per_sheet: int = 1  # a perfecting press prints both sides: 2
+    carry: int = 0  # impressions counted that do not make a whole sheet yet
     version: int = 0
 
     @property
@@ -69,11 +75,17 @@ def apply_snapshot(current: Machine | None, snapshot: MachineSnapshot) -> Applie
                 waste = min(credit, max(0, counters.waste - waste_total))
             waste_total = counters.waste
         lifetime = counters.lifetime
+    carry = machine.carry
+    per_sheet = machine.impressions_per_sheet
+    if counters is not None and counters.unit is CounterUnit.IMPRESSION and per_sheet > 1:
+        credit, carry = divmod(carry + credit, per_sheet)  # sheets; the rest waits
+        waste = min(credit, waste // per_sheet)
     updated = replace(
         machine,
         seq=snapshot.seq,
         lifetime=lifetime,
         waste_total=waste_total,
+        carry=carry,
         available=snapshot.available,
         state=snapshot.state if snapshot.available else machine.state,
         seen=snapshot.ts,

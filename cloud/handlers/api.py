@@ -20,12 +20,14 @@ from cloud.api_models import (
     ChangeOrder,
     Code,
     CreateOrder,
+    MachineProfile,
     MachineView,
     OrderCreated,
     OrderNo,
     OrderSummary,
     Problem,
     RouteTemplate,
+    Slug,
     StageAction,
     StageDelay,
     StageDone,
@@ -34,6 +36,7 @@ from cloud.api_models import (
     StatsView,
 )
 from cloud.domain import analytics
+from cloud.domain.machines import Machine
 from cloud.domain.orders import ROUTE_TEMPLATES, Order, Stage, route_for
 from cloud.domain.tracking import TrackingView, tracking_view
 from cloud.handlers.page import render_page
@@ -331,18 +334,45 @@ def export_orders() -> Response[str]:
 )
 def list_machines() -> list[MachineView]:
     """Every machine that has reported, with its job and unattributed sheets."""
-    return [
-        MachineView(
-            machine=m.key,
-            available=m.available,
-            state=m.state,
-            lifetime=m.lifetime,
-            job=f"{m.job.order_no}/{m.job.stage}" if m.job else None,
-            unattributed=m.unattributed,
-            seen=m.seen,
+    return [_machine_view(m) for m in store().list_machines()]
+
+
+@app.put(
+    "/api/machines/<site>/<machine>",
+    middlewares=[require_api_key],
+    security=[{"apiKey": []}],
+    responses=UNAUTHORIZED,
+)
+def register_machine(
+    site: Annotated[Slug, Path()], machine: Annotated[Slug, Path()], body: MachineProfile
+) -> MachineView:
+    """Add a machine to the registry or change its entry (rated speed, impressions/sheet)."""
+    return _machine_view(
+        orders.register_machine(
+            store(),
+            f"{site}/{machine}",
+            body.name,
+            body.kind,
+            body.rated_per_hour,
+            body.impressions_per_sheet,
         )
-        for m in store().list_machines()
-    ]
+    )
+
+
+def _machine_view(m: Machine) -> MachineView:
+    return MachineView(
+        machine=m.key,
+        name=m.name,
+        kind=m.kind,
+        rated_per_hour=m.rated_per_hour,
+        impressions_per_sheet=m.impressions_per_sheet,
+        available=m.available,
+        state=m.state,
+        lifetime=m.lifetime,
+        job=f"{m.job.order_no}/{m.job.stage}" if m.job else None,
+        unattributed=m.unattributed,
+        seen=m.seen,
+    )
 
 
 @app.get(

@@ -179,6 +179,35 @@ def _change_order(
     raise ConflictError(f"{order_no}: busy, try again")
 
 
+def register_machine(
+    store: Store,
+    key: str,
+    name: str | None,
+    kind: str,
+    rated_per_hour: int | None,
+    impressions_per_sheet: int,
+) -> Machine:
+    """Add a machine to the registry or change its entry; its counts and job stay."""
+    for _ in range(8):
+        site, _, machine_id = key.partition("/")
+        machine = store.get_machine(key) or Machine(site=site, machine=machine_id)
+        updated = replace(
+            machine,
+            name=name,
+            kind=kind,
+            rated_per_hour=rated_per_hour,
+            impressions_per_sheet=impressions_per_sheet,
+        )
+        if updated == machine:
+            return machine
+        try:
+            store.save_machine(updated)
+        except ConflictError:
+            continue
+        return updated
+    raise ConflictError(f"{key}: busy, try again")
+
+
 def all_orders(store: Store) -> list[tuple[Order, list[Stage]]]:
     """Every order with its stages, by due date."""
     found = (store.get_order(o.order_no) for o in store.list_orders())

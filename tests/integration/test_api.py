@@ -245,3 +245,22 @@ def test_history_analytics_and_csv_export(stack: LocalStack, api_key: str) -> No
     assert exported.startswith("order_no,customer,product")
     assert "API-HIST" in exported
     assert ApiClient(stack.base_url).request("GET", "/api/export/orders.csv")[0] == 401
+
+
+def test_the_machine_registry(stack: LocalStack, api_key: str) -> None:
+    api = ApiClient(stack.base_url, api_key)
+    entry = {
+        "name": "Heidelberg XL 106 perfector",
+        "kind": "press",
+        "rated_per_hour": 18000,
+        "impressions_per_sheet": 2,
+    }
+    registered = api.call("PUT", "/api/machines/shop/xl106", entry)
+    assert (registered["machine"], registered["impressions_per_sheet"]) == ("shop/xl106", 2)
+    listed = {m["machine"]: m for m in api.call("GET", "/api/machines")}
+    assert listed["shop/xl106"]["name"] == "Heidelberg XL 106 perfector"
+    status, answer = api.request(
+        "PUT", "/api/machines/shop/xl106", {**entry, "impressions_per_sheet": 0}
+    )
+    assert status == 422
+    assert answer["detail"][0]["loc"][-1] == "impressions_per_sheet"

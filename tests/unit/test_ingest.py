@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from cloud.domain.machines import Machine, apply_snapshot
 from cloud.domain.orders import Order, StageState
 from cloud.service.ingest import ingest_body, ingest_snapshot
-from cloud.service.orders import assign_stage, create_order, track
-from presstrack.wire import Counters, ItemState, MachineSnapshot, MachineState
+from cloud.service.orders import assign_stage, create_order, register_machine, track
+from presstrack.wire import Counters, CounterUnit, ItemState, MachineSnapshot, MachineState
 from tests.fakes import MemoryStore
 
 T0 = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
@@ -138,3 +138,31 @@ def test_a_job_id_shown_at_the_press_moves_its_sheets_to_that_order() -> None:
     assert machine is not None
     assert machine.job is not None
     assert machine.job.order_no == "J-2"
+
+
+@given(
+    increments=st.lists(st.integers(min_value=0, max_value=301), min_size=1, max_size=30),
+    data=st.data(),
+)
+def test_a_perfecting_press_counts_two_impressions_a_sheet_exactly(
+    increments: list[int], data: st.DataObject
+) -> None:
+    """GIVEN impressions delivered in any order, THEN sheets = impressions // 2, none lost."""
+    store = MemoryStore()
+    register_machine(store, "shop/press-1", "Perfector", "press", 15_000, 2)
+    order_on_press(store)
+    impressions = [1_000]
+    for added in increments:
+        impressions.append(impressions[-1] + added)
+    snapshots = [
+        snap(seq, total).model_copy(
+            update={"counters": Counters(lifetime=total, unit=CounterUnit.IMPRESSION)}
+        )
+        for seq, total in enumerate(impressions)
+        if seq > 0
+    ]
+    for snapshot in data.draw(st.permutations(snapshots + snapshots[:3])):
+        ingest_snapshot(store, snapshot)
+    stage = store.get_stage("A-1", "printing")
+    assert stage is not None
+    assert stage.good == (impressions[-1] - 1_000) // 2
