@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from cloud.domain.orders import StageKind, StagePlan
 from presstrack.wire import MachineState
@@ -85,6 +85,16 @@ class StageAction(_Body):
 
     by: Annotated[str, Field(min_length=1, max_length=100, description="who did it")]
     note: Annotated[str, Field(max_length=500)] | None = None
+    at: AwareDatetime | None = Field(
+        default=None, description="when it happened, for terminals that sync later; now if absent"
+    )
+
+    @field_validator("at")
+    @classmethod
+    def _not_in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value > datetime.now(UTC) + timedelta(minutes=5):
+            raise ValueError("cannot be in the future")
+        return value
 
 
 class StageDelay(_Body):

@@ -188,7 +188,7 @@ def _stage_action(
     order_no: str, stage: str, action: Literal["start", "complete"], body: StageAction
 ) -> StageDone:
     done = orders.act_on_stage(
-        store(), order_no, stage, action, body.by, datetime.now(UTC), body.note
+        store(), order_no, stage, action, body.by, body.at or datetime.now(UTC), body.note
     )
     return _stage_done(order_no, stage, done)
 

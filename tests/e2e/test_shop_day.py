@@ -1,0 +1,151 @@
+"""A scripted shop day through the local stack: 10 orders, 3 presses, manual and machine stages.
+
+The presses' snapshots go over MQTT to the topic rule, SQS and the ingest function, exactly as
+an edge agent's would; operators tap their stages through the API with the time they did it.
+Each press changes jobs while running by showing the next order number at its console.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from infra.local.stack import LocalStack
+from presstrack.api_client import ApiClient
+from presstrack.wire import Counters, ItemState, MachineSnapshot, MachineState, OperationMode
+from tests.helpers import wait_for
+
+DAY = datetime(2026, 11, 2, tzinfo=UTC)
+SHEETS = 400
+STEP = timedelta(minutes=15)  # a snapshot every 15 minutes, 100 sheets each
+PRESSES = ("press-1", "press-2", "press-3")
+ORDERS = [f"DAY-{n:02d}" for n in range(1, 11)]
+LATE = {"DAY-05", "DAY-09"}  # due the day before: delivered late
+
+
+def hour(h: float) -> datetime:
+    return DAY + timedelta(hours=h)
+
+
+def publish(url: str, snapshots: list[MachineSnapshot]) -> None:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", int(url.rsplit(":", 1)[1]))
+    client.loop_start()
+    for snapshot in snapshots:
+        client.publish(snapshot.topic, snapshot.to_json(), qos=1).wait_for_publish(5)
+    client.disconnect()
+    client.loop_stop()
+
+
+def press_day(press: str, jobs: list[str]) -> list[MachineSnapshot]:
+    """A press printing its jobs back to back from 10:00, showing each job's number."""
+    running = MachineState(item=ItemState.EXECUTING, mode=OperationMode.PROCESSING)
+    out, seq, lifetime, at = [], 1, 1_000_000, hour(10)
+    out.append(
+        MachineSnapshot(
+            site="day",
+            machine=press,
+            agent="edge-1",
+            seq=seq,
+            ts=at,
+            state=running,
+            counters=Counters(lifetime=lifetime),
+        )
+    )
+    for job in jobs:
+        for _ in range(SHEETS // 100):
+            seq, lifetime, at = seq + 1, lifetime + 100, at + STEP
+            out.append(
+                MachineSnapshot(
+                    site="day",
+                    machine=press,
+                    agent="edge-1",
+                    seq=seq,
+                    ts=at,
+                    state=running,
+                    counters=Counters(lifetime=lifetime),
+                    job_id=job,
+                )
+            )
+    return out
+
+
+def test_a_shop_day(stack: LocalStack, api_key: str) -> None:
+    api = ApiClient(stack.base_url, api_key)
+    links = {}
+    for n, order_no in enumerate(ORDERS):
+        due = DAY.date() - timedelta(days=1) if order_no in LATE else DAY.date()
+        links[order_no] = api.call(
+            "POST",
+            "/api/orders",
+            {
+                "order_no": order_no,
+                "customer": "Shop day",
+                "product": "Leaflet",
+                "quantity": SHEETS,
+                "due": due.isoformat(),
+            },
+        )["tracking_json"]
+        for code, start, end in (("design", 7.0, 8.0), ("ctp", 8.0, 9.0 + n * 0.1)):
+            api.call(
+                "POST",
+                f"/api/orders/{order_no}/stages/{code}/start",
+                {"by": "prepress", "at": hour(start).isoformat()},
+            )
+            api.call(
+                "POST",
+                f"/api/orders/{order_no}/stages/{code}/complete",
+                {"by": "prepress", "at": hour(end).isoformat()},
+            )
+    jobs = {press: ORDERS[i::3] for i, press in enumerate(PRESSES)}
+    publish(stack.mqtt_url, [s for press in PRESSES for s in press_day(press, jobs[press])])
+
+    def printed_all() -> bool:
+        return all(api.call("GET", links[o])["printed"] == SHEETS for o in ORDERS)
+
+    wait_for(printed_all, 60, "every order printed")
+    for order_no in ORDERS:  # post-press, QC and shipping by hand, after printing
+        for code, start, end in (("post_press", 20, 21), ("qc", 21, 21.5), ("shipped", 22, 22.5)):
+            api.call(
+                "POST",
+                f"/api/orders/{order_no}/stages/{code}/start",
+                {"by": "finishing", "at": hour(start).isoformat()},
+            )
+            api.call(
+                "POST",
+                f"/api/orders/{order_no}/stages/{code}/complete",
+                {"by": "finishing", "at": hour(end).isoformat()},
+            )
+
+    # timelines and durations
+    history = {
+        o: {t["code"]: t for t in api.call("GET", f"/api/orders/{o}/history")} for o in ORDERS
+    }
+    for order_no, stages in history.items():
+        assert all(t["state"] == "done" for t in stages.values()), order_no
+        assert stages["design"]["hours"] == 1.0
+        assert stages["qc"]["hours"] == 0.5
+        # first counted sheets 15 min into the job, plan reached 45 min later
+        assert stages["printing"]["hours"] == 0.75
+        assert stages["printing"]["machine"].startswith("day/press-")
+    assert history["DAY-04"]["printing"]["machine"] == "day/press-1"  # its second job
+    assert datetime.fromisoformat(history["DAY-04"]["printing"]["started"]) == hour(11) + STEP
+    # every sheet went to an order: the job changes lost or doubled nothing
+    machines = {m["machine"]: m for m in api.call("GET", "/api/machines")}
+    for press in PRESSES:
+        assert machines[f"day/{press}"]["unattributed"] == 0
+        assert machines[f"day/{press}"]["lifetime"] == 1_000_000 + SHEETS * len(jobs[press])
+    # on-time delivery: 8 of 10
+    rows = [
+        r
+        for r in csv.DictReader(io.StringIO(api.call("GET", "/api/export/orders.csv")))
+        if r["order_no"] in ORDERS
+    ]
+    assert sorted(r["order_no"] for r in rows if r["on_time"] == "no") == sorted(LATE)
+    assert sum(r["on_time"] == "yes" for r in rows) == 8
+    assert all(r["status"] == "completed" for r in rows)
+    assert date.fromisoformat(rows[0]["due"]) <= DAY.date()
