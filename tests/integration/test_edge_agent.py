@@ -99,8 +99,13 @@ async def test_agent_publishes_snapshots_a_retained_birth_and_metrics(
             config["metrics"] = {"port": 0}
             async with running_agent(config) as agent:
                 await eventually(lambda: len(listener.of("press-1")) >= 5, 10, "5 snapshots")
-                await asyncio.sleep(0.5)
-                assert agent.outbox.depth() == 0  # everything acknowledged was removed
+                press.model.command(Command.STOP)  # after this nothing new: the outbox empties
+                await eventually(
+                    lambda: item_of(listener.of("press-1")[-1]) == "NotExecuting", 10, "the stop"
+                )
+                await eventually(
+                    lambda: agent.outbox.depth() == 0, 10, "every acknowledged row removed"
+                )
                 assert agent.metrics_port is not None
                 url = f"http://127.0.0.1:{agent.metrics_port}/metrics"
                 metrics = await asyncio.to_thread(
@@ -118,8 +123,7 @@ async def test_agent_publishes_snapshots_a_retained_birth_and_metrics(
     assert counted[-1].good is not None
     assert counted[-1].waste is not None
     assert counted[-1].good + counted[-1].waste == counted[-1].lifetime  # kept apart, both exact
-    assert snapshots[-1].state is not None
-    assert snapshots[-1].state.item == "Executing"
+    assert "Executing" in {item_of(s) for s in snapshots}
     for name in (
         "presstrack_edge_reads_total",
         "presstrack_edge_read_errors_total",
@@ -256,9 +260,9 @@ async def test_a_machine_that_stops_answering_does_not_delay_the_others(
     finally:
         listener.close()
     # the healthy press keeps its cadence (a counter report every 0.2 s) while the other hangs
-    assert len(during) >= 0.8 * normal
+    assert len(during) >= 0.6 * normal
     gaps = [(b.ts - a.ts).total_seconds() for a, b in itertools.pairwise(during)]
-    assert max(gaps) < 0.6
+    assert max(gaps) < 0.9  # a read held up by the hung one would wait its 1 s timeout
 
 
 async def test_edge_check_prints_a_row_per_machine_and_fails_on_a_dead_one() -> None:
