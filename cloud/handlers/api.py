@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.models import APIKey
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -66,19 +66,28 @@ def _invalid(error: orders.InvalidRequestError) -> Response[str]:
     return _problem(422, str(error))
 
 
-@app.exception_handler(keys.UnauthorizedError)
-def _unauthorized(error: keys.UnauthorizedError) -> Response[str]:
-    return _problem(401, str(error))
+PUBLIC = re.compile(r"^/(api/track/[^/]+|t/[^/]+|api/openapi\.json)$")
 
 
-def require_api_key(
-    router: APIGatewayHttpResolver, next_middleware: NextMiddleware
-) -> Response[Any]:
-    """Routes that change data need a known key in `x-api-key`."""
-    caller = keys.authenticate(store(), router.current_event.headers.get("x-api-key"))
-    router.append_context(caller=caller)  # type: ignore[no-untyped-call]
-    answer: Response[Any] = next_middleware(router)
-    return answer
+def unauthorized(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Deny by default: everything but the customer's routes needs a known key in `x-api-key`.
+
+    Checked before routing and validation, so an unauthenticated caller learns nothing else.
+    """
+    http = event.get("requestContext", {}).get("http", {})
+    if http.get("method") == "GET" and PUBLIC.match(event.get("rawPath", "")):
+        return None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    try:
+        keys.authenticate(store(), headers.get("x-api-key"))
+    except keys.UnauthorizedError as error:
+        return {
+            "statusCode": 401,
+            "headers": {"content-type": content_types.APPLICATION_JSON},
+            "body": Problem(message=str(error)).model_dump_json(),
+            "isBase64Encoded": False,
+        }
+    return None
 
 
 UNAUTHORIZED: dict[int, Any] = {401: {"description": "missing or unknown API key"}}
@@ -91,7 +100,6 @@ def _conflict(error: ConflictError) -> Response[str]:
 
 @app.post(
     "/api/orders",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses={201: {"description": "created"}, 200: {"description": "exists"}, **UNAUTHORIZED},
 )
@@ -117,7 +125,6 @@ def create_order(body: CreateOrder) -> tuple[OrderCreated, int]:
 
 @app.patch(
     "/api/orders/<order_no>",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses=UNAUTHORIZED,
 )
@@ -129,7 +136,6 @@ def change_order(order_no: Annotated[OrderNo, Path()], body: ChangeOrder) -> Ord
 
 @app.post(
     "/api/orders/<order_no>/cancel",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses=UNAUTHORIZED,
 )
@@ -161,7 +167,6 @@ def _order_summary(o: Order, view: TrackingView) -> OrderSummary:
 
 @app.put(
     "/api/orders/<order_no>/stages/<stage>/machine",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses=UNAUTHORIZED,
 )
@@ -195,7 +200,6 @@ def _stage_action(
 
 @app.post(
     "/api/orders/<order_no>/stages/<stage>/start",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses=UNAUTHORIZED,
 )
@@ -208,7 +212,6 @@ def start_stage(
 
 @app.post(
     "/api/orders/<order_no>/stages/<stage>/complete",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses=UNAUTHORIZED,
 )
@@ -221,7 +224,6 @@ def complete_stage(
 
 @app.post(
     "/api/orders/<order_no>/stages/<stage>/delay",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses=UNAUTHORIZED,
 )
@@ -237,7 +239,6 @@ def delay_stage(
 
 @app.post(
     "/api/orders/<order_no>/stages/<stage>/resolve",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses=UNAUTHORIZED,
 )
@@ -249,9 +250,7 @@ def resolve_stage(
     return _stage_done(order_no, stage, done)
 
 
-@app.get(
-    "/api/orders", middlewares=[require_api_key], security=[{"apiKey": []}], responses=UNAUTHORIZED
-)
+@app.get("/api/orders", security=[{"apiKey": []}], responses=UNAUTHORIZED)
 def list_orders(
     customer: Annotated[str | None, Query(max_length=200)] = None,
     due_before: Annotated[date | None, Query()] = None,
@@ -265,7 +264,6 @@ def list_orders(
 
 @app.delete(
     "/api/orders/<order_no>/stages/<stage>/machine",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses=UNAUTHORIZED,
 )
@@ -279,7 +277,6 @@ def unassign_machine(
 
 @app.get(
     "/api/orders/<order_no>/history",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses=UNAUTHORIZED,
 )
@@ -293,7 +290,6 @@ def order_history(order_no: Annotated[OrderNo, Path()]) -> list[StageTimeView]:
 
 @app.get(
     "/api/analytics",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses=UNAUTHORIZED,
 )
@@ -315,7 +311,6 @@ def shop_analytics() -> Analytics:
 
 @app.get(
     "/api/export/orders.csv",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses=UNAUTHORIZED,
 )
@@ -328,7 +323,6 @@ def export_orders() -> Response[str]:
 
 @app.get(
     "/api/machines",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses=UNAUTHORIZED,
 )
@@ -339,7 +333,6 @@ def list_machines() -> list[MachineView]:
 
 @app.put(
     "/api/machines/<site>/<machine>",
-    middlewares=[require_api_key],
     security=[{"apiKey": []}],
     responses=UNAUTHORIZED,
 )
@@ -375,9 +368,7 @@ def _machine_view(m: Machine) -> MachineView:
     )
 
 
-@app.get(
-    "/api/routes", middlewares=[require_api_key], security=[{"apiKey": []}], responses=UNAUTHORIZED
-)
+@app.get("/api/routes", security=[{"apiKey": []}], responses=UNAUTHORIZED)
 def list_routes() -> list[RouteTemplate]:
     """The route templates per product type, with standard hours and key nodes."""
     return [
@@ -431,4 +422,4 @@ def openapi_json() -> str:
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point."""
-    return app.resolve(event, context)
+    return unauthorized(event) or app.resolve(event, context)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -264,3 +265,23 @@ def test_the_machine_registry(stack: LocalStack, api_key: str) -> None:
     )
     assert status == 422
     assert answer["detail"][0]["loc"][-1] == "impressions_per_sheet"
+
+
+def test_every_route_but_the_customers_needs_a_key_before_anything_else(
+    stack: LocalStack,
+) -> None:
+    """Read from template.yaml: whatever is added later is covered too."""
+    routes = [r for f in stack.template.functions() for r in f.routes]
+    anonymous, wrong = ApiClient(stack.base_url), ApiClient(stack.base_url, "pt_wrong")
+    public = 0
+    for route in routes:
+        path = re.sub(r"\{[^}]+\}", "x" * 32, route.path)
+        if route.method == "GET" and route.path.startswith(("/api/track/", "/t/", "/api/openapi")):
+            public += 1
+            continue
+        for client in (anonymous, wrong):
+            body = {"not": "even valid"} if route.method != "GET" else None
+            status, _ = client.request(route.method, path, body)
+            assert status == 401, (route.method, route.path)
+    assert public == 3
+    assert len(routes) - public >= 15
