@@ -39,6 +39,12 @@ class Machine:
     carry: int = 0  # impressions counted that do not make a whole sheet yet
     version: int = 0
 
+    @classmethod
+    def from_key(cls, key: str) -> Machine:
+        """A machine never seen before, from its site-qualified id."""
+        site, _, machine = key.partition("/")
+        return cls(site=site, machine=machine)
+
     @property
     def key(self) -> str:
         """Site-qualified machine id."""

@@ -79,8 +79,7 @@ def _follow_reported_job(
     )
     if stage is None:
         return machine, None
-    site, _, name = key.partition("/")
-    base = machine or Machine(site=site, machine=name)
+    base = machine or Machine.from_key(key)
     return replace(base, job=JobRef(reported, stage.code)), replace(stage, machine=key)
 
 

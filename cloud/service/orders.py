@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from cloud.domain.machines import JobRef, Machine
 from cloud.domain.orders import Order, Stage, StageKind, StagePlan, default_route, plan_stages
@@ -14,6 +14,8 @@ from cloud.domain.tracking import TrackingView, tracking_view
 from cloud.service.ports import AlreadyExistsError, ConflictError, NotFoundError, Store
 
 TOKEN_BYTES = 24  # 192 random bits
+ATTEMPTS = 8
+T = TypeVar("T")
 
 
 class InvalidRequestError(Exception):
@@ -42,45 +44,53 @@ def create_order(store: Store, order: Order, route: list[StagePlan] | None) -> t
     return token, True
 
 
-def assign_stage(store: Store, order_no: str, stage_code: str, machine_key: str) -> None:
-    """Put an order's machine stage on a machine; sheets it counts from now on go there."""
-    for _ in range(8):
-        stage = store.get_stage(order_no, stage_code)
-        if stage is None:
-            raise NotFoundError(f"order {order_no} has no stage {stage_code!r}")
-        if stage.kind is not StageKind.MACHINE:
-            raise InvalidRequestError(f"stage: {stage_code!r} is marked by hand, not counted")
-        site, _, name = machine_key.partition("/")
-        machine = store.get_machine(machine_key) or Machine(site=site, machine=name)
+def _retrying(attempt: Callable[[], T], what: str) -> T:
+    """Read, decide, write; again while another writer's conditional write got in first."""
+    for _ in range(ATTEMPTS):
         try:
-            store.assign(
-                replace(machine, job=JobRef(order_no, stage_code)),
-                replace(stage, machine=machine_key),
-            )
+            return attempt()
         except ConflictError:
             continue
-        return
-    raise ConflictError(f"{machine_key}: busy, try again")
+    raise ConflictError(f"{what}: busy, try again")
+
+
+def _stage(store: Store, order_no: str, code: str) -> Stage:
+    stage = store.get_stage(order_no, code)
+    if stage is None:
+        raise NotFoundError(f"order {order_no} has no stage {code!r}")
+    return stage
+
+
+def assign_stage(store: Store, order_no: str, stage_code: str, machine_key: str) -> None:
+    """Put an order's machine stage on a machine; sheets it counts from now on go there."""
+
+    def attempt() -> None:
+        stage = _stage(store, order_no, stage_code)
+        if stage.kind is not StageKind.MACHINE:
+            raise InvalidRequestError(f"stage: {stage_code!r} is marked by hand, not counted")
+        machine = store.get_machine(machine_key) or Machine.from_key(machine_key)
+        store.assign(
+            replace(machine, job=JobRef(order_no, stage_code)),
+            replace(stage, machine=machine_key),
+        )
+
+    _retrying(attempt, machine_key)
 
 
 def unassign_stage(store: Store, order_no: str, stage_code: str) -> None:
     """Take an order's stage off its machine: what the machine counts next is unattributed."""
-    for _ in range(8):
-        stage = store.get_stage(order_no, stage_code)
-        if stage is None:
-            raise NotFoundError(f"order {order_no} has no stage {stage_code!r}")
+
+    def attempt() -> None:
+        stage = _stage(store, order_no, stage_code)
         if stage.machine is None:
             return
         machine = store.get_machine(stage.machine)
-        try:
-            if machine is not None and machine.job == JobRef(order_no, stage_code):
-                store.assign(replace(machine, job=None), replace(stage, machine=None))
-            else:  # the machine moved on already
-                store.save_stage(replace(stage, machine=None))
-        except ConflictError:
-            continue
-        return
-    raise ConflictError(f"{order_no}/{stage_code}: busy, try again")
+        if machine is not None and machine.job == JobRef(order_no, stage_code):
+            store.assign(replace(machine, job=None), replace(stage, machine=None))
+        else:  # the machine moved on already
+            store.save_stage(replace(stage, machine=None))
+
+    _retrying(attempt, f"{order_no}/{stage_code}")
 
 
 def find_orders(
@@ -129,19 +139,14 @@ def resolve_delay(store: Store, order_no: str, code: str, by: str, now: datetime
 def _change_stage(
     store: Store, order_no: str, code: str, change: Callable[[Stage], Stage]
 ) -> Stage:
-    for _ in range(8):
-        stage = store.get_stage(order_no, code)
-        if stage is None:
-            raise NotFoundError(f"order {order_no} has no stage {code!r}")
+    def attempt() -> Stage:
+        stage = _stage(store, order_no, code)
         changed = change(stage)
-        if changed == stage:
-            return stage
-        try:
+        if changed != stage:
             store.save_stage(changed)
-        except ConflictError:
-            continue
         return changed
-    raise ConflictError(f"{order_no}/{code}: busy, try again")
+
+    return _retrying(attempt, f"{order_no}/{code}")
 
 
 def cancel_order(store: Store, order_no: str, reason: str, now: datetime) -> Order:
@@ -163,20 +168,17 @@ def change_order(store: Store, order_no: str, quantity: int | None, due: date | 
 def _change_order(
     store: Store, order_no: str, change: Callable[[Order, list[Stage]], tuple[Order, list[Stage]]]
 ) -> Order:
-    for _ in range(8):
+    def attempt() -> Order:
         found = store.get_order(order_no)
         if found is None:
             raise NotFoundError(f"no order {order_no}")
         order, stages = found
         updated, changed = change(order, stages)
-        if updated == order and not changed:
-            return order
-        try:
+        if updated != order or changed:
             store.save_order(updated, changed)
-        except ConflictError:
-            continue
         return updated
-    raise ConflictError(f"{order_no}: busy, try again")
+
+    return _retrying(attempt, order_no)
 
 
 def register_machine(
@@ -188,9 +190,9 @@ def register_machine(
     impressions_per_sheet: int,
 ) -> Machine:
     """Add a machine to the registry or change its entry; its counts and job stay."""
-    for _ in range(8):
-        site, _, machine_id = key.partition("/")
-        machine = store.get_machine(key) or Machine(site=site, machine=machine_id)
+
+    def attempt() -> Machine:
+        machine = store.get_machine(key) or Machine.from_key(key)
         updated = replace(
             machine,
             name=name,
@@ -198,14 +200,11 @@ def register_machine(
             rated_per_hour=rated_per_hour,
             impressions_per_sheet=impressions_per_sheet,
         )
-        if updated == machine:
-            return machine
-        try:
+        if updated != machine:
             store.save_machine(updated)
-        except ConflictError:
-            continue
         return updated
-    raise ConflictError(f"{key}: busy, try again")
+
+    return _retrying(attempt, key)
 
 
 def all_orders(store: Store) -> list[tuple[Order, list[Stage]]]:

@@ -44,34 +44,33 @@ def publish(url: str, snapshots: list[MachineSnapshot]) -> None:
 def press_day(press: str, jobs: list[str]) -> list[MachineSnapshot]:
     """A press printing its jobs back to back from 10:00, showing each job's number."""
     running = MachineState(item=ItemState.EXECUTING, mode=OperationMode.PROCESSING)
-    out, seq, lifetime, at = [], 1, 1_000_000, hour(10)
-    out.append(
-        MachineSnapshot(
+
+    def reading(seq: int, job: str | None) -> MachineSnapshot:
+        return MachineSnapshot(
             site="day",
             machine=press,
             agent="edge-1",
             seq=seq,
-            ts=at,
+            ts=hour(10) + STEP * (seq - 1),
             state=running,
-            counters=Counters(lifetime=lifetime),
+            counters=Counters(lifetime=1_000_000 + 100 * (seq - 1)),
+            job_id=job,
         )
-    )
-    for job in jobs:
-        for _ in range(SHEETS // 100):
-            seq, lifetime, at = seq + 1, lifetime + 100, at + STEP
-            out.append(
-                MachineSnapshot(
-                    site="day",
-                    machine=press,
-                    agent="edge-1",
-                    seq=seq,
-                    ts=at,
-                    state=running,
-                    counters=Counters(lifetime=lifetime),
-                    job_id=job,
-                )
-            )
-    return out
+
+    per_job = SHEETS // 100
+    return [reading(1, None)] + [
+        reading(2 + n * per_job + k, job) for n, job in enumerate(jobs) for k in range(per_job)
+    ]
+
+
+def tap(api: ApiClient, order_no: str, code: str, by: str, start: float, end: float) -> None:
+    """An operator starts and finishes a stage at the given hours of the day."""
+    for action, at in (("start", start), ("complete", end)):
+        api.call(
+            "POST",
+            f"/api/orders/{order_no}/stages/{code}/{action}",
+            {"by": by, "at": hour(at).isoformat()},
+        )
 
 
 def test_a_shop_day(stack: LocalStack, api_key: str) -> None:
@@ -90,17 +89,8 @@ def test_a_shop_day(stack: LocalStack, api_key: str) -> None:
                 "due": due.isoformat(),
             },
         )["tracking_json"]
-        for code, start, end in (("design", 7.0, 8.0), ("ctp", 8.0, 9.0 + n * 0.1)):
-            api.call(
-                "POST",
-                f"/api/orders/{order_no}/stages/{code}/start",
-                {"by": "prepress", "at": hour(start).isoformat()},
-            )
-            api.call(
-                "POST",
-                f"/api/orders/{order_no}/stages/{code}/complete",
-                {"by": "prepress", "at": hour(end).isoformat()},
-            )
+        tap(api, order_no, "design", "prepress", 7.0, 8.0)
+        tap(api, order_no, "ctp", "prepress", 8.0, 9.0 + n * 0.1)
     jobs = {press: ORDERS[i::3] for i, press in enumerate(PRESSES)}
     publish(stack.mqtt_url, [s for press in PRESSES for s in press_day(press, jobs[press])])
 
@@ -110,16 +100,7 @@ def test_a_shop_day(stack: LocalStack, api_key: str) -> None:
     wait_for(printed_all, 60, "every order printed")
     for order_no in ORDERS:  # post-press, QC and shipping by hand, after printing
         for code, start, end in (("post_press", 20, 21), ("qc", 21, 21.5), ("shipped", 22, 22.5)):
-            api.call(
-                "POST",
-                f"/api/orders/{order_no}/stages/{code}/start",
-                {"by": "finishing", "at": hour(start).isoformat()},
-            )
-            api.call(
-                "POST",
-                f"/api/orders/{order_no}/stages/{code}/complete",
-                {"by": "finishing", "at": hour(end).isoformat()},
-            )
+            tap(api, order_no, code, "finishing", start, end)
 
     # timelines and durations
     history = {
