@@ -15,14 +15,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $@
 
-# Mosquitto is the broker of the local stack; socat gives the tests a virtual serial line.
-# Both come from the distribution when missing.
+# Mosquitto is the broker of the local stack; socat gives the tests a virtual serial line;
+# Chromium (with a Chinese font) drives the customer page in the browser tests. All come from
+# the distribution when missing.
 .PHONY: system-packages
 system-packages:
 	@{ command -v mosquitto || test -x /usr/sbin/mosquitto; } >/dev/null 2>&1 && \
-	  command -v socat >/dev/null 2>&1 || { \
+	  command -v socat >/dev/null 2>&1 && test -x /usr/bin/chromium && \
+	  test -d /usr/share/fonts/truetype/wqy || { \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mosquitto socat >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    mosquitto socat chromium fonts-wqy-microhei >/dev/null; }
 
 demo: setup
 	$(BIN)/presstrack demo

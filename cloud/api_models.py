@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -13,6 +14,9 @@ from presstrack.wire import MachineState
 OrderNo = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 -]{3,22}$")]
+Text = Annotated[str, Field(min_length=1, max_length=1000)]
+Person = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class _Body(BaseModel):
@@ -48,6 +52,9 @@ class CreateOrder(_Body):
         default="sheet_job", description="route template used when no route is given"
     )
     route: Annotated[list[StageSpec], Field(min_length=1, max_length=40)] | None = None
+    phone: Phone | None = Field(
+        None, description="the customer's phone, for lookup and SMS; never shown publicly"
+    )
 
 
 class OrderCreated(BaseModel):
@@ -103,6 +110,9 @@ class StageDelay(_Body):
     by: Annotated[str, Field(min_length=1, max_length=100)]
     reason: Annotated[str, Field(min_length=1, max_length=300)]
     expected_recovery: AwareDatetime | None = None
+    action: Annotated[str, Field(min_length=1, max_length=300)] | None = Field(
+        None, description="what the shop is doing about it, shown to the customer"
+    )
 
 
 class StageDone(BaseModel):
@@ -201,3 +211,145 @@ class Problem(BaseModel):
     """An error answer."""
 
     message: str
+
+
+class NewLink(_Body):
+    """Another tracking link for an order (a WeChat group, the sales rep, ...)."""
+
+    label: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    valid_days: Annotated[int, Field(ge=1, le=730)] = 180
+
+
+class LinkView(BaseModel):
+    """A tracking link as staff see it."""
+
+    token: str
+    tracking_page: str
+    label: str | None
+    created: datetime
+    expires: datetime
+    revoked: datetime | None
+    live: bool
+
+
+class Lookup(_Body):
+    """The customer's order number and phone (the whole number or its last four digits)."""
+
+    order_no: OrderNo
+    phone: Phone
+
+
+class LookupFound(BaseModel):
+    """Where the customer's order is tracked."""
+
+    tracking_page: str
+    tracking_json: str
+
+
+class PostMessage(_Body):
+    """A message from the customer's page."""
+
+    text: Text
+
+
+class Reply(_Body):
+    """A staff member's reply on an order's thread."""
+
+    text: Text
+    by: Person
+
+
+class MessageOut(BaseModel):
+    """One message as staff see it."""
+
+    id: str
+    sender: str
+    text: str
+    at: datetime
+    by: str | None
+
+
+class Subscribe(_Body):
+    """Push opt-in from the page: an SMS number or a WeChat openid."""
+
+    channel: Literal["sms", "wechat"]
+    phone: Phone | None = None
+    openid: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{6,64}$")] | None = None
+
+    def address(self) -> str:
+        """The number or openid the channel needs; ValueError names the missing field."""
+        if self.channel == "sms":
+            if self.phone is None:
+                raise ValueError("phone: needed for SMS")
+            return self.phone
+        if self.openid is None:
+            raise ValueError("openid: needed for WeChat")
+        return self.openid
+
+
+class Subscribed(BaseModel):
+    """What the customer signed up for, with the address masked."""
+
+    channel: str
+    address: str
+
+
+class NewPhoto(_Body):
+    """A photo about to be uploaded to a stage."""
+
+    content_type: Literal["image/jpeg", "image/png", "image/webp"]
+    size: Annotated[int, Field(gt=0, le=10 * 1024 * 1024)]
+    by: Person
+    caption: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class PhotoUpload(BaseModel):
+    """Where to upload: POST the fields and then the file as multipart form data to `url`."""
+
+    photo_id: str
+    url: str
+    fields: dict[str, str]
+    expires_in: int
+
+
+class PhotoOut(BaseModel):
+    """A photo as staff see it."""
+
+    photo_id: str
+    stage: str
+    state: str
+    caption: str | None
+    content_type: str
+    size: int
+    reason: str | None
+    created: datetime
+    by: str
+
+
+class ShiftSpec(_Body):
+    """Working hours on some weekdays (1 = Monday); an end at or before the start is next day."""
+
+    days: Annotated[list[Annotated[int, Field(ge=1, le=7)]], Field(min_length=1, max_length=7)]
+    start: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    end: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class Settings(_Body):
+    """The shop's calendar and the figures the delivery estimate uses."""
+
+    zone: Annotated[str, Field(min_length=1, max_length=64)] = "Asia/Shanghai"
+    shifts: Annotated[list[ShiftSpec], Field(min_length=1, max_length=21)]
+    days_off: Annotated[list[date], Field(max_length=400)] = []
+    extra_workdays: Annotated[list[date], Field(max_length=100)] = []
+    logistics_hours: Annotated[float, Field(ge=0, le=2000)] = 24.0
+    default_rate_per_hour: Annotated[float, Field(gt=0, le=100_000)] = 6000.0
+    rated_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.8
+
+    @field_validator("zone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {zone!r}") from error
+        return zone

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cloud.domain.keys import ApiKey
+from cloud.domain.links import TrackingLink
 from cloud.domain.machines import Machine
 from cloud.domain.orders import Order, Stage
 from cloud.service.ports import AlreadyExistsError, ConflictError, Store
@@ -46,11 +47,11 @@ class MemoryStore(Store):
     def assign(self, machine: Machine, stage: Stage) -> None:
         self.save_machine(machine, stage)
 
-    def create_order(self, order: Order, stages: list[Stage], token: str) -> None:
+    def create_order(self, order: Order, stages: list[Stage], link: TrackingLink) -> None:
         if order.order_no in self.orders:
             raise AlreadyExistsError(order.order_no)
-        self.orders[order.order_no] = (replace(order, version=1), token)
-        self.tokens[token] = order.order_no
+        self.orders[order.order_no] = (replace(order, version=1), link.token)
+        self.tokens[link.token] = order.order_no
         for stage in stages:
             self.stages[(order.order_no, stage.code)] = replace(stage, version=1)
 

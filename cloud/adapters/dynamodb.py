@@ -11,6 +11,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from cloud.domain.keys import ApiKey, Role
+from cloud.domain.links import TrackingLink
 from cloud.domain.machines import JobRef, Machine
 from cloud.domain.orders import Order, Stage, StageKind, StageState
 from cloud.service.ports import AlreadyExistsError, ConflictError, StoreError
@@ -124,6 +125,9 @@ def stage_item(s: Stage) -> dict[str, Any]:
         "standard_hours": Decimal(str(s.standard_hours)),
         "key_node": s.key_node,
         "expected_recovery": _iso(s.expected_recovery),
+        "delay_action": s.delay_action,
+        "rate": Decimal(str(round(s.rate, 3))),
+        "rate_at": _iso(s.rate_at),
         "version": s.version + 1,
     }
 
@@ -149,6 +153,9 @@ def stage_from(item: dict[str, Any]) -> Stage:
         standard_hours=float(item.get("standard_hours", 0)),
         key_node=bool(item.get("key_node", False)),
         expected_recovery=_dt(item.get("expected_recovery")),
+        delay_action=item.get("delay_action"),
+        rate=float(item.get("rate", 0)),
+        rate_at=_dt(item.get("rate_at")),
         version=int(item["version"]),
     )
 
@@ -164,6 +171,7 @@ def order_from(item: dict[str, Any]) -> Order:
         created=datetime.fromisoformat(item["created"]),
         cancelled=_dt(item.get("cancelled")),
         cancel_reason=item.get("cancel_reason"),
+        phone=item.get("phone"),
         version=int(item.get("version", 1)),
     )
 
@@ -183,9 +191,44 @@ def order_item(order: Order, token: str) -> dict[str, Any]:
         "created": order.created.isoformat(),
         "cancelled": _iso(order.cancelled),
         "cancel_reason": order.cancel_reason,
+        "phone": order.phone,
         "token": token,
         "version": order.version + 1,
     }
+
+
+LINK_TTL_DAYS = 30  # an expired link's items stay this long for staff, then TTL removes them
+
+
+def link_items(link: TrackingLink) -> list[dict[str, Any]]:
+    """A link's two stored copies: one the token looks up, one the order lists."""
+    body = {
+        "order_no": link.order_no,
+        "token": link.token,
+        "created": link.created.isoformat(),
+        "expires": link.expires.isoformat(),
+        "label": link.label,
+        "revoked": _iso(link.revoked),
+        "expires_at": int(link.expires.timestamp()) + LINK_TTL_DAYS * 86400,
+        "version": link.version + 1,
+    }
+    return [
+        {"pk": f"TOKEN#{link.token}", "sk": "TOKEN", **body},
+        {"pk": f"ORDER#{link.order_no}", "sk": f"LINK#{link.token}", **body},
+    ]
+
+
+def link_from(item: dict[str, Any]) -> TrackingLink:
+    """A tracking link from either stored copy."""
+    return TrackingLink(
+        token=item["token"],
+        order_no=item["order_no"],
+        created=datetime.fromisoformat(item["created"]),
+        expires=datetime.fromisoformat(item["expires"]),
+        label=item.get("label"),
+        revoked=_dt(item.get("revoked")),
+        version=int(item["version"]),
+    )
 
 
 class DynamoStore:
@@ -252,17 +295,9 @@ class DynamoStore:
     def save_stage(self, stage: Stage) -> None:
         self._put_one(stage_item(stage), stage.version)
 
-    def create_order(self, order: Order, stages: list[Stage], token: str) -> None:
-        now = datetime.now(UTC).isoformat()
-        head = order_item(order, token)
-        token_item = {
-            "pk": f"TOKEN#{token}",
-            "sk": "TOKEN",
-            "order_no": order.order_no,
-            "created": now,
-            "version": 1,
-        }
-        items = [self._put(head, 0), self._put(token_item, 0)]
+    def create_order(self, order: Order, stages: list[Stage], link: TrackingLink) -> None:
+        head = order_item(order, link.token)
+        items = [self._put(head, 0), *(self._put(i, 0) for i in link_items(link))]
         items += [self._put(stage_item(s), 0) for s in stages]
         self._transact(items, AlreadyExistsError)
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
+
+RATE_WINDOW_S = 300.0  # the observed rate forgets with this time constant
+RATE_GAP_S = 120.0  # a longer pause between counts (a stop, a night) says nothing about speed
 
 
 class StageKind(StrEnum):
@@ -44,12 +48,20 @@ class Stage:
     note: str | None = None
     delay_reason: str | None = None  # while delayed: why, for the customer too
     expected_recovery: datetime | None = None
+    delay_action: str | None = None  # what the shop is doing about it
     standard_hours: float = 0.0
     key_node: bool = False
+    rate: float = 0.0  # good sheets per hour while running, smoothed
+    rate_at: datetime | None = None  # when the machine last counted for this stage
     version: int = 0
 
     def delay(
-        self, at: datetime, by: str, reason: str, expected_recovery: datetime | None = None
+        self,
+        at: datetime,
+        by: str,
+        reason: str,
+        expected_recovery: datetime | None = None,
+        action: str | None = None,
     ) -> Stage:
         """The shop reports a delay on an unfinished stage; the customer sees the reason."""
         if self.state in (StageState.DONE, StageState.SKIPPED):
@@ -59,6 +71,7 @@ class Stage:
             state=StageState.DELAYED,
             delay_reason=reason,
             expected_recovery=expected_recovery,
+            delay_action=action,
             by=by,
             note=f"delayed at {at:%H:%M}",
         )
@@ -73,6 +86,7 @@ class Stage:
             state=state,
             delay_reason=None,
             expected_recovery=None,
+            delay_action=None,
             by=by,
             note=f"resumed at {at:%H:%M}",
         )
@@ -109,7 +123,22 @@ class Stage:
             state=state,
             started=self.started or at,
             ended=ended,
+            rate=self._rate(sheets - waste, at),
+            rate_at=max(at, self.rate_at) if self.rate_at else at,
         )
+
+    def _rate(self, good: int, at: datetime) -> float:
+        """Fold the sheets counted since the last count into the smoothed rate; counts after a
+        long pause or out of order leave it alone."""
+        if self.rate_at is None:
+            return self.rate
+        seconds = (at - self.rate_at).total_seconds()
+        if not 0 < seconds <= RATE_GAP_S:
+            return self.rate
+        now = good * 3600 / seconds
+        if self.rate <= 0:
+            return now
+        return self.rate + (1 - math.exp(-seconds / RATE_WINDOW_S)) * (now - self.rate)
 
 
 @dataclass(frozen=True)
@@ -124,6 +153,7 @@ class Order:
     created: datetime
     cancelled: datetime | None = None
     cancel_reason: str | None = None
+    phone: str | None = None  # for lookup and SMS; never shown publicly
     version: int = 0
 
     def cancel(self, at: datetime, reason: str, stages: list[Stage]) -> tuple[Order, list[Stage]]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cloud.domain.orders import StageKind, StageState
 
 if TYPE_CHECKING:
-    from cloud.domain.tracking import StageView
+    from cloud.domain.tracking import EstimateView, StageView
 
 ZH_NAMES = {
     "design": "设计稿确认",
@@ -25,9 +26,39 @@ ZH_NAMES = {
 ZH_UNITS = {"sheet": "张", "impression": "印", "piece": "件"}
 
 
-def summarise(stages: list[StageView], unit: str = "sheet") -> dict[str, str]:
-    """What customer service would say now: the current stage and, when counted, how far."""
-    ordered = list(stages)
+def when_zh(at: datetime) -> str:
+    """12月05日 17:00"""
+    return f"{at.month}月{at.day:02d}日 {at:%H:%M}"
+
+
+def when_en(at: datetime) -> str:
+    """Dec 05, 17:00"""
+    return f"{at:%b %d, %H:%M}"
+
+
+def summarise(
+    stages: list[StageView], unit: str = "sheet", estimate: EstimateView | None = None
+) -> dict[str, str]:
+    """What customer service would say now: the current stage, how far, and when it is done."""
+    said = _where(list(stages), unit)
+    if estimate is None or all(s.state in (StageState.DONE, StageState.SKIPPED) for s in stages):
+        return said
+    current = next((s for s in stages if s.state in (StageState.ACTIVE, StageState.DELAYED)), None)
+    zh, en = said["zh"], said["en"]
+    if current is not None and current.expected_end is not None:
+        zh += f"本环节预计 {when_zh(current.expected_end)} 完成,"
+        en += f" This stage should be done by {when_en(current.expected_end)};"
+        en += f" expected delivery {when_en(estimate.delivery)}."
+    else:
+        en += f" Expected delivery {when_en(estimate.delivery)}."
+    zh += f"预计 {when_zh(estimate.delivery)} 送达。"
+    if estimate.at_risk:
+        zh += "可能晚于约定交期,我们会尽快联系您。"
+        en += " This may be after the agreed date; we will be in touch."
+    return {"zh": zh, "en": en}
+
+
+def _where(ordered: list[StageView], unit: str) -> dict[str, str]:
     if all(s.state in (StageState.DONE, StageState.SKIPPED) for s in ordered):
         return {"zh": "您的订单已全部完成。", "en": "Your order is complete."}
     delayed = next((s for s in ordered if s.state is StageState.DELAYED), None)

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from cloud.domain.estimate import Estimate
+from cloud.domain.messages import Message, Sender
 from cloud.domain.orders import Order, Stage, StageKind, StageState
 from cloud.domain.summary import summarise
+
+
+class PhotoView(BaseModel):
+    """A photo the customer may open; the link expires."""
+
+    id: str
+    url: str = Field(description="signed link to the file; expires within the hour")
+    caption: str | None = None
 
 
 class StageView(BaseModel):
@@ -23,6 +34,27 @@ class StageView(BaseModel):
     ended: datetime | None = None
     delay_reason: str | None = None
     expected_recovery: datetime | None = None
+    delay_action: str | None = Field(None, description="what the shop is doing about a delay")
+    expected_start: datetime | None = None
+    expected_end: datetime | None = None
+    photos: list[PhotoView] = []
+
+
+class MessageView(BaseModel):
+    """One message on the order's thread."""
+
+    sender: Sender
+    text: str
+    at: datetime
+
+
+class EstimateView(BaseModel):
+    """When the goods are expected at the customer's door."""
+
+    delivery: datetime
+    ready: datetime = Field(description="when the last stage is expected to be done")
+    at_risk: bool = Field(description="the expected delivery is after the due date")
+    computed: datetime
 
 
 class TrackingView(BaseModel):
@@ -37,7 +69,10 @@ class TrackingView(BaseModel):
     planned: int
     status: str
     summary: dict[str, str] = Field(description="customer-service answer, keys zh and en")
+    estimate: EstimateView | None = None
+    zone: str = Field("Asia/Shanghai", description="the shop's time zone; times are shown in it")
     stages: list[StageView]
+    messages: list[MessageView] = []
 
 
 CANCELLED = {
@@ -46,26 +81,57 @@ CANCELLED = {
 }
 
 
-def tracking_view(order: Order, stages: list[Stage]) -> TrackingView:
-    """Build the customer's view of an order from its stages."""
+def tracking_view(
+    order: Order,
+    stages: list[Stage],
+    estimate: Estimate | None = None,
+    messages: list[Message] | None = None,
+    photos: dict[str, list[PhotoView]] | None = None,
+    zone: str = "Asia/Shanghai",
+) -> TrackingView:
+    """Build the customer's view of an order from its stages (and, when known, its estimate,
+    its message thread and its photos by stage)."""
+    tz = ZoneInfo(zone)
     ordered = sorted(stages, key=lambda s: s.position)
     printing = [s for s in ordered if s.kind is StageKind.MACHINE]
     current = next((s for s in ordered if s.state is not StageState.DONE), None)
-    views = [
-        StageView(
-            code=s.code,
-            name=s.name,
-            kind=s.kind,
-            state=s.state,
-            done=s.good if s.kind is StageKind.MACHINE else None,
-            planned=s.planned,
-            started=s.started,
-            ended=s.ended,
-            delay_reason=s.delay_reason,
-            expected_recovery=s.expected_recovery,
+    live = estimate if estimate is not None and order.cancelled is None else None
+
+    def local(t: datetime | None) -> datetime | None:
+        return t.astimezone(tz) if t is not None else None
+
+    views = []
+    for s in ordered:
+        guess = live.stage(s.code) if live else None
+        ahead = guess is not None and s.state not in (StageState.DONE, StageState.SKIPPED)
+        views.append(
+            StageView(
+                code=s.code,
+                name=s.name,
+                kind=s.kind,
+                state=s.state,
+                done=s.good if s.kind is StageKind.MACHINE else None,
+                planned=s.planned,
+                started=local(s.started),
+                ended=local(s.ended),
+                delay_reason=s.delay_reason,
+                expected_recovery=local(s.expected_recovery),
+                delay_action=s.delay_action,
+                expected_start=local(guess.start) if ahead and guess else None,
+                expected_end=local(guess.end) if ahead and guess else None,
+                photos=(photos or {}).get(s.code, []),
+            )
         )
-        for s in ordered
-    ]
+    shown = (
+        EstimateView(
+            delivery=live.delivery.astimezone(tz),
+            ready=live.ready.astimezone(tz),
+            at_risk=live.at_risk,
+            computed=live.at.astimezone(tz),
+        )
+        if live
+        else None
+    )
     return TrackingView(
         order_no=order.order_no,
         product=order.product,
@@ -76,6 +142,12 @@ def tracking_view(order: Order, stages: list[Stage]) -> TrackingView:
         status="cancelled"
         if order.cancelled
         else (current.code if current is not None else "completed"),
-        summary=CANCELLED if order.cancelled else summarise(views),
+        summary=CANCELLED if order.cancelled else summarise(views, estimate=shown),
+        estimate=shown,
+        zone=zone,
         stages=views,
+        messages=[
+            MessageView(sender=m.sender, text=m.text, at=m.at.astimezone(tz))
+            for m in sorted(messages or [], key=lambda m: m.at)
+        ],
     )

@@ -36,18 +36,17 @@ from cloud.api_models import (
     StatsView,
 )
 from cloud.domain import analytics
+from cloud.domain.links import digits
 from cloud.domain.machines import Machine
 from cloud.domain.orders import ROUTE_TEMPLATES, Order, Stage, route_for
 from cloud.domain.tracking import TrackingView, tracking_view
-from cloud.handlers.page import render_page
-from cloud.service import keys, orders
-from cloud.service.ports import ConflictError, NotFoundError
+from cloud.handlers.customer_routes import router as customer_router
+from cloud.service import keys, orders, tracking
+from cloud.service.ports import ConflictError, NotFoundError, RateLimitedError
 from cloud.settings import store
 
 logger = Logger(service="presstrack-api")
 app = APIGatewayHttpResolver(enable_validation=True)
-
-Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 
 
 def _problem(status: int, message: str) -> Response[str]:
@@ -66,7 +65,21 @@ def _invalid(error: orders.InvalidRequestError) -> Response[str]:
     return _problem(422, str(error))
 
 
-PUBLIC = re.compile(r"^/(api/track/[^/]+|t/[^/]+|api/openapi\.json)$")
+@app.exception_handler(RateLimitedError)
+def _limited(error: RateLimitedError) -> Response[str]:
+    return Response(
+        429,
+        content_types.APPLICATION_JSON,
+        Problem(message=str(error)).model_dump_json(),
+        headers={"Retry-After": str(error.retry_after)},
+    )
+
+
+#: The customer's routes; every other route needs a key.
+PUBLIC = {
+    "GET": re.compile(r"^/(api/track/[^/]+|t/[^/]+(/photos/[^/]+)?|track|api/openapi\.json)$"),
+    "POST": re.compile(r"^/api/(lookup|track/[^/]+/(messages|subscriptions))$"),
+}
 
 
 def unauthorized(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -75,7 +88,8 @@ def unauthorized(event: dict[str, Any]) -> dict[str, Any] | None:
     Checked before routing and validation, so an unauthenticated caller learns nothing else.
     """
     http = event.get("requestContext", {}).get("http", {})
-    if http.get("method") == "GET" and PUBLIC.match(event.get("rawPath", "")):
+    public = PUBLIC.get(str(http.get("method", "")).upper())
+    if public is not None and public.match(event.get("rawPath", "")):
         return None
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     try:
@@ -106,7 +120,13 @@ def _conflict(error: ConflictError) -> Response[str]:
 def create_order(body: CreateOrder) -> tuple[OrderCreated, int]:
     """Create an order and its tracking link; sending the same order number again is a no-op."""
     order = Order(
-        body.order_no, body.customer, body.product, body.quantity, body.due, datetime.now(UTC)
+        body.order_no,
+        body.customer,
+        body.product,
+        body.quantity,
+        body.due,
+        datetime.now(UTC),
+        phone=digits(body.phone) if body.phone else None,
     )
     route = (
         [s.plan() for s in body.route]
@@ -192,9 +212,10 @@ def _stage_done(order_no: str, stage: str, done: Stage) -> StageDone:
 def _stage_action(
     order_no: str, stage: str, action: Literal["start", "complete"], body: StageAction
 ) -> StageDone:
-    done = orders.act_on_stage(
-        store(), order_no, stage, action, body.by, body.at or datetime.now(UTC), body.note
-    )
+    at = body.at or datetime.now(UTC)
+    done = orders.act_on_stage(store(), order_no, stage, action, body.by, at, body.note)
+    if action == "complete" and done.ended == at:  # this request finished it
+        tracking.learn_from(store(), done)
     return _stage_done(order_no, stage, done)
 
 
@@ -232,7 +253,14 @@ def delay_stage(
 ) -> StageDone:
     """Report a delay: the stage turns red with its reason and expected recovery."""
     done = orders.delay_stage(
-        store(), order_no, stage, body.by, body.reason, body.expected_recovery, datetime.now(UTC)
+        store(),
+        order_no,
+        stage,
+        body.by,
+        body.reason,
+        body.expected_recovery,
+        datetime.now(UTC),
+        body.action,
     )
     return _stage_done(order_no, stage, done)
 
@@ -391,17 +419,7 @@ def list_routes() -> list[RouteTemplate]:
     ]
 
 
-@app.get("/api/track/<token>")
-def track(token: Token) -> TrackingView:
-    """The public tracking JSON: progress and stage states, no personal data."""
-    return orders.track(store(), token)
-
-
-@app.get("/t/<token>", include_in_schema=False)
-def page(token: Token) -> Response[str]:
-    """The customer's tracking page."""
-    view = orders.track(store(), token)
-    return Response(200, "text/html; charset=utf-8", render_page(view, token))
+app.include_router(customer_router)
 
 
 @app.get("/api/openapi.json", include_in_schema=False)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Literal, TypeVar
 
+from cloud.domain.links import TrackingLink
 from cloud.domain.machines import JobRef, Machine
 from cloud.domain.orders import Order, Stage, StageKind, StagePlan, default_route, plan_stages
 from cloud.domain.tracking import TrackingView, tracking_view
 from cloud.service.ports import AlreadyExistsError, ConflictError, NotFoundError, Store
 
-TOKEN_BYTES = 24  # 192 random bits
 ATTEMPTS = 8
 T = TypeVar("T")
 
@@ -22,26 +21,21 @@ class InvalidRequestError(Exception):
     """The request is well-formed but does not fit the order; the message names the field."""
 
 
-def new_token() -> str:
-    """An unguessable tracking token."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
-
-
 def create_order(store: Store, order: Order, route: list[StagePlan] | None) -> tuple[str, bool]:
     """Create an order with its route; idempotent by order number. Returns (token, created)."""
     plans = route or default_route(order.quantity)
     codes = [p.code for p in plans]
     if len(set(codes)) != len(codes):
         raise InvalidRequestError("route: stage codes must be unique")
-    token = new_token()
+    link = TrackingLink.issue(order.order_no, order.created, label="order")
     try:
-        store.create_order(order, plan_stages(order.order_no, plans), token)
+        store.create_order(order, plan_stages(order.order_no, plans), link)
     except AlreadyExistsError:
         existing = store.first_token(order.order_no)
         if existing is None:
             raise
         return existing, False
-    return token, True
+    return link.token, True
 
 
 def _retrying(attempt: Callable[[], T], what: str) -> T:
@@ -124,10 +118,11 @@ def delay_stage(
     reason: str,
     expected_recovery: datetime | None,
     now: datetime,
+    action: str | None = None,
 ) -> Stage:
-    """Report a delay (reason, expected recovery) on a stage."""
+    """Report a delay (reason, expected recovery, what the shop does about it) on a stage."""
     return _change_stage(
-        store, order_no, code, lambda s: s.delay(now, by, reason, expected_recovery)
+        store, order_no, code, lambda s: s.delay(now, by, reason, expected_recovery, action)
     )
 
 
