@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
+from functools import partial
 from typing import Any
 
 
@@ -16,11 +18,32 @@ class ApiError(Exception):
         self.status, self.body = status, body
 
 
+class _FromAddress(urllib.request.HTTPHandler):
+    """Connects from a chosen local address (another loopback address is another client)."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(
+            partial(http.client.HTTPConnection, source_address=(self.source, 0)), req
+        )
+
+
 class ApiClient:
     """Calls one presstrack API base URL."""
 
-    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 10) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        timeout: float = 10,
+        source: str | None = None,
+    ) -> None:
         self.base_url, self.api_key, self.timeout = base_url.rstrip("/"), api_key, timeout
+        handlers = [_FromAddress(source)] if source else []
+        self._opener = urllib.request.build_opener(*handlers)
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """Send a request; returns (status, parsed JSON or text)."""
@@ -34,7 +57,7 @@ class ApiClient:
             self.base_url + path, data=data, headers=headers, method=method
         )
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as answer:  # noqa: S310
+            with self._opener.open(req, timeout=self.timeout) as answer:
                 return answer.status, _decode(answer.read(), answer.headers.get_content_type())
         except urllib.error.HTTPError as error:
             return error.code, _decode(error.read(), error.headers.get_content_type())

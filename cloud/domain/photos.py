@@ -67,6 +67,10 @@ class Photo:
             return replace(
                 self, state=PhotoState.REJECTED, reason=f"content_type: got {content_type}"
             )
-        if size > MAX_BYTES:
-            return replace(self, state=PhotoState.REJECTED, reason=f"size: {size} bytes")
+        if size > min(self.size, MAX_BYTES):
+            return replace(
+                self,
+                state=PhotoState.REJECTED,
+                reason=f"size: {size} bytes, more than the {self.size} announced",
+            )
         return replace(self, state=PhotoState.READY, size=size, reason=None)
