@@ -5,7 +5,7 @@ BIN      = $(VENV)/bin
 STAMP    = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo local test unit integration e2e lint docs clean
+.PHONY: setup demo local test unit integration e2e lint docs clean screenshots
 
 setup: $(STAMP) system-packages
 
@@ -69,3 +69,7 @@ build-IngestFunction build-ApiFunction:
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
 	python3 -m pip install -q --no-warn-conflicts --target "$(ARTIFACTS_DIR)" --platform $(LAMBDA_PLATFORM) \
 	  --implementation cp --python-version 3.11 --only-binary=:all: -r cloud/requirements.txt
+
+# The customer page's screenshots in docs/screenshots/, taken by the browser tests.
+screenshots: setup
+	PRESSTRACK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/e2e/test_customer_page.py

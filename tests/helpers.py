@@ -140,3 +140,14 @@ def contiguous(seqs: list[int]) -> bool:
     """True when every sequence number between the lowest and highest was seen."""
     unique = set(seqs)
     return bool(unique) and unique == set(range(min(unique), max(unique) + 1))
+
+
+def publish(url: str, snapshots: list[MachineSnapshot]) -> None:
+    """Publish snapshots to the broker at `url` as an edge agent would (QoS 1)."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", int(url.rsplit(":", 1)[1]))
+    client.loop_start()
+    for snapshot in snapshots:
+        client.publish(snapshot.topic, snapshot.to_json(), qos=1).wait_for_publish(5)
+    client.disconnect()
+    client.loop_stop()

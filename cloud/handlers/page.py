@@ -52,7 +52,11 @@ _T: dict[str, dict[Lang, str]] = {
     "order_no": {"zh": "订单号", "en": "Order number"},
     "phone_hint": {"zh": "手机号或后四位", "en": "Phone or its last 4 digits"},
     "find": {"zh": "查询", "en": "Find"},
-    "updated": {"zh": "更新于", "en": "Updated"},
+    "no_match": {
+        "zh": "没有找到匹配的订单,请核对订单号和手机号。",
+        "en": "No order matches that number and phone.",
+    },
+    "too_many": {"zh": "尝试次数过多,请稍后再试。", "en": "Too many tries; please wait a while."},
 }
 _UNITS_EN = {"sheet": "sheets", "impression": "impressions", "piece": "pieces"}
 
@@ -221,8 +225,8 @@ _LOOKUP_SCRIPT = """(function(){var f=document.getElementById("find");
 f.onsubmit=function(e){e.preventDefault();var x=new XMLHttpRequest();
 x.open("POST","/api/lookup");x.setRequestHeader("content-type","application/json");
 x.onload=function(){if(x.status==200){location.href=JSON.parse(x.responseText).tracking_page;return}
-var p;try{p=JSON.parse(x.responseText).message}catch(_){p=x.status}
-document.getElementById("why").textContent=p};
+var w=document.getElementById("why");
+w.textContent=w.dataset[x.status==429?"many":x.status==404?"none":"fail"]};
 x.send(JSON.stringify({order_no:f.order_no.value.trim(),phone:f.phone.value.trim()}))}})();"""
 
 
@@ -236,4 +240,5 @@ def render_lookup(lang: Lang = "zh") -> str:
 <form id="find"><input name="order_no" required maxlength="64" placeholder="{t("order_no", lang)}">
 <input name="phone" type="tel" inputmode="tel" required maxlength="24"
  placeholder="{t("phone_hint", lang)}"><button>{t("find", lang)}</button>
-<p id="why" class="note"></p></form><script>{_LOOKUP_SCRIPT}</script></body></html>"""
+<p id="why" class="note" data-none="{t("no_match", lang)}" data-many="{t("too_many", lang)}"
+ data-fail="{t("failed", lang)}"></p></form><script>{_LOOKUP_SCRIPT}</script></body></html>"""

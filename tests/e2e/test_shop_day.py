@@ -11,13 +11,10 @@ import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
 from infra.local.stack import LocalStack
 from presstrack.api_client import ApiClient
 from presstrack.wire import Counters, ItemState, MachineSnapshot, MachineState, OperationMode
-from tests.helpers import wait_for
+from tests.helpers import publish, wait_for
 
 DAY = datetime(2026, 11, 2, tzinfo=UTC)
 SHEETS = 400
@@ -29,16 +26,6 @@ LATE = {"DAY-05", "DAY-09"}  # due the day before: delivered late
 
 def hour(h: float) -> datetime:
     return DAY + timedelta(hours=h)
-
-
-def publish(url: str, snapshots: list[MachineSnapshot]) -> None:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2)
-    client.connect("127.0.0.1", int(url.rsplit(":", 1)[1]))
-    client.loop_start()
-    for snapshot in snapshots:
-        client.publish(snapshot.topic, snapshot.to_json(), qos=1).wait_for_publish(5)
-    client.disconnect()
-    client.loop_stop()
 
 
 def press_day(press: str, jobs: list[str]) -> list[MachineSnapshot]:
