@@ -26,6 +26,7 @@ from simulators.press_profile import press_machine
 log = logging.getLogger(__name__)
 
 SITE, AGENT, PRESS = "demo", "edge-1", "press-1"
+DEMO_PHONE = "13800138000"  # a made-up customer phone for the lookup page
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ def run_demo(options: DemoOptions) -> None:
                 "product": "画册 A4 彩色",
                 "quantity": options.sheets,
                 "due": (date.today() + timedelta(days=3)).isoformat(),
+                "phone": DEMO_PHONE,
             },
         )
         api.call(
@@ -121,7 +123,12 @@ def run_demo(options: DemoOptions) -> None:
         send_command(press_port, Command.START)
         print(f"\nOrder {order_no}: {options.sheets} sheets on {SITE}/{PRESS}")
         print(f"Customer link:  {stack.base_url}{created['tracking_page']}")
-        print(f"Tracking JSON:  {stack.base_url}{created['tracking_json']}\n", flush=True)
+        print(f"Tracking JSON:  {stack.base_url}{created['tracking_json']}")
+        print(
+            f"Lookup:         {stack.base_url}/track"
+            f"  (order {order_no}, phone ending {DEMO_PHONE[-4:]})\n",
+            flush=True,
+        )
         _report(api, created["tracking_json"], options.duration)
     except KeyboardInterrupt:
         pass
@@ -139,7 +146,7 @@ def _report(api: ApiClient, path: str, duration: float | None) -> None:
         view = api.call("GET", path)
         print(
             f"{datetime.now():%H:%M:%S}  printed {view['printed']} / {view['planned']} "
-            f"sheets, now at: {view['status']}",
+            f"sheets, now at: {view['status']}; {view['summary']['en']}",
             flush=True,
         )
         left = 5.0 if deadline is None else min(5.0, deadline - time.monotonic())
