@@ -113,6 +113,13 @@ class DynamoCustomerStore(DynamoStore):
         except ClientError as error:
             raise StoreError(str(error)) from error
 
+    def _overwrite(self, item: dict[str, Any]) -> None:
+        """An unconditional put, for items whose last writer wins."""
+        try:
+            self.client.put_item(TableName=self.table, Item=_dump(item))
+        except ClientError as error:
+            raise StoreError(str(error)) from error
+
     def get_link(self, token: str) -> TrackingLink | None:
         item = self._get(f"TOKEN#{token}", "TOKEN")
         return link_from(item) if item and "expires" in item else None
@@ -155,10 +162,7 @@ class DynamoCustomerStore(DynamoStore):
             "created": s.created.isoformat(),
             "cancelled": _iso(s.cancelled),
         }
-        try:
-            self.client.put_item(TableName=self.table, Item=_dump(item))
-        except ClientError as error:
-            raise StoreError(str(error)) from error
+        self._overwrite(item)
 
     def list_subscriptions(self, order_no: str) -> list[Subscription]:
         return [
@@ -173,10 +177,7 @@ class DynamoCustomerStore(DynamoStore):
         ]
 
     def put_photo(self, photo: Photo) -> None:
-        try:
-            self.client.put_item(TableName=self.table, Item=_dump(photo_item(photo)))
-        except ClientError as error:
-            raise StoreError(str(error)) from error
+        self._overwrite(photo_item(photo))
 
     def get_photo(self, order_no: str, photo_id: str) -> Photo | None:
         item = self._get(f"ORDER#{order_no}", f"PHOTO#{photo_id}")
@@ -187,11 +188,9 @@ class DynamoCustomerStore(DynamoStore):
         return settings_from_dict(json.loads(item["body"])) if item else ShopSettings()
 
     def put_settings(self, settings: ShopSettings) -> None:
-        item = {"pk": "SHOP", "sk": "SETTINGS", "body": json.dumps(settings_to_dict(settings))}
-        try:
-            self.client.put_item(TableName=self.table, Item=_dump(item))
-        except ClientError as error:
-            raise StoreError(str(error)) from error
+        self._overwrite(
+            {"pk": "SHOP", "sk": "SETTINGS", "body": json.dumps(settings_to_dict(settings))}
+        )
 
     def get_calibration(self) -> Calibration:
         item = self._get("SHOP", "CALIBRATION")

@@ -224,7 +224,8 @@ def act_on_stage(
 
 
 def track(store: Store, token: str) -> TrackingView:
-    """The public view behind a tracking token."""
+    """The view behind a tracking token without estimate, photos or messages (the public
+    routes use `cloud.service.tracking.track`, which checks the link's expiry too)."""
     order_no = store.order_for_token(token)
     found = store.get_order(order_no) if order_no else None
     if found is None:

@@ -72,6 +72,7 @@ class MotoServer:
                 self._process.wait(10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+                self._process.wait()
             self._process = None
 
 
