@@ -74,6 +74,9 @@ def machine_item(m: Machine) -> dict[str, Any]:
         "impressions_per_sheet": m.impressions_per_sheet,
         "carry": m.carry,
         "unattributed": m.unattributed,
+        "fault_since": _iso(m.fault_since),
+        "counted_at": _iso(m.counted_at),
+        "fault_words": dict(m.fault_words) or None,
         "version": m.version + 1,
     }
 
@@ -98,6 +101,9 @@ def machine_from(item: dict[str, Any]) -> Machine:
         impressions_per_sheet=int(item.get("impressions_per_sheet", 1)),
         carry=int(item.get("carry", 0)),
         unattributed=int(item.get("unattributed", 0)),
+        fault_since=_dt(item.get("fault_since")),
+        counted_at=_dt(item.get("counted_at")),
+        fault_words=tuple(sorted((item.get("fault_words") or {}).items())),
         version=int(item["version"]),
     )
 

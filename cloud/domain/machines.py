@@ -5,7 +5,38 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from presstrack.wire import CounterUnit, MachineSnapshot, MachineState
+from presstrack.wire import (
+    CounterUnit,
+    ItemState,
+    MachineSnapshot,
+    MachineState,
+    OperationMode,
+    StatusDetail,
+)
+
+FAULT_DETAILS = {StatusDetail.BREAKDOWN, StatusDetail.PAPER_JAM, StatusDetail.FAILURE}
+
+
+def is_fault(state: MachineState | None) -> bool:
+    """A breakdown, not planned maintenance: out of service outside Maintenance mode, a fault
+    detail, or a fault code."""
+    if state is None or state.mode is OperationMode.MAINTENANCE:
+        return False
+    return (
+        state.item is ItemState.OUT_OF_SERVICE
+        or state.detail in FAULT_DETAILS
+        or bool(state.fault_code)
+    )
+
+
+DETAIL_WORDS = {
+    StatusDetail.BREAKDOWN: "设备故障",
+    StatusDetail.PAPER_JAM: "卡纸",
+    StatusDetail.FAILURE: "设备故障",
+    StatusDetail.REPAIR: "维修中",
+    StatusDetail.MISSING_RESOURCES: "缺料",
+    StatusDetail.WAIT_FOR_APPROVAL: "等待签样",
+}
 
 
 @dataclass(frozen=True)
@@ -37,7 +68,22 @@ class Machine:
     rated_per_hour: int | None = None
     impressions_per_sheet: int = 1  # a perfecting press prints both sides: 2
     carry: int = 0  # impressions counted that do not make a whole sheet yet
+    fault_since: datetime | None = None  # machine time the current fault began
+    counted_at: datetime | None = None  # machine time the counter last moved
+    fault_words: tuple[tuple[str, str], ...] = ()  # fault code -> what it means, per machine
     version: int = 0
+
+    def fault_reason(self) -> str:
+        """The current fault in words: the machine's own table, else the JDF detail."""
+        state = self.state
+        code = str(state.fault_code) if state and state.fault_code else None
+        words = dict(self.fault_words)
+        if code and code in words:
+            return words[code]
+        detail = DETAIL_WORDS.get(state.detail) if state and state.detail else None
+        if detail and code:
+            return f"{detail}(故障代码 {code})"
+        return detail or (f"故障代码 {code}" if code else "设备故障")
 
     @classmethod
     def from_key(cls, key: str) -> Machine:
@@ -86,14 +132,18 @@ def apply_snapshot(current: Machine | None, snapshot: MachineSnapshot) -> Applie
     if counters is not None and counters.unit is CounterUnit.IMPRESSION and per_sheet > 1:
         credit, carry = divmod(carry + credit, per_sheet)  # sheets; the rest waits
         waste = min(credit, waste // per_sheet)
+    state = snapshot.state if snapshot.available else machine.state
+    moved = counters is not None and machine.lifetime is not None and credit > 0
     updated = replace(
         machine,
+        fault_since=(machine.fault_since or snapshot.ts) if is_fault(state) else None,
+        counted_at=snapshot.ts if moved or machine.counted_at is None else machine.counted_at,
         seq=snapshot.seq,
         lifetime=lifetime,
         waste_total=waste_total,
         carry=carry,
         available=snapshot.available,
-        state=snapshot.state if snapshot.available else machine.state,
+        state=state,
         seen=snapshot.ts,
         reported_job=snapshot.job_id if snapshot.job_id is not None else machine.reported_job,
         unattributed=machine.unattributed + (credit if machine.job is None else 0),
