@@ -292,3 +292,30 @@ def digest(notices: list[Notice]) -> tuple[str, str]:
     if len(notices) > 20:
         lines.append(f"- …另有 {len(notices) - 20} 条")
     return f"汇总:{len(notices)} 条通知", "\n".join(lines)
+
+
+def customer_should_hear(incident: Incident, now: datetime, after_minutes: float) -> bool:
+    """Customers hear of a delay once, and only of one that lasts: a short stop is the shop's
+    business, not theirs."""
+    return (
+        incident.order_no is not None
+        and not incident.customer_told
+        and incident.kind is not IncidentKind.AT_RISK
+        and now - incident.started >= timedelta(minutes=after_minutes)
+    )
+
+
+def customers_to_tell(
+    open_incidents: list[Incident], now: datetime, after_minutes: float
+) -> list[Incident]:
+    """The incidents whose customers should hear now: one per order however many incidents it
+    has (a fault and the data gap it causes are one delay to the customer)."""
+    told = {i.order_no for i in open_incidents if i.customer_told}
+    chosen: dict[str, Incident] = {}
+    for incident in sorted(open_incidents, key=lambda i: i.started):
+        order = incident.order_no
+        if order is None or order in told or order in chosen:
+            continue
+        if customer_should_hear(incident, now, after_minutes):
+            chosen[order] = incident
+    return list(chosen.values())
