@@ -62,7 +62,7 @@ clean:
 # `sam build` calls these (Metadata: BuildMethod: makefile): only the cloud code, the wire
 # contract and the libraries the functions import go into the package.
 LAMBDA_PLATFORM ?= manylinux2014_aarch64
-build-IngestFunction build-ApiFunction:
+build-IngestFunction build-ApiFunction build-DetectorFunction build-NotifierFunction:
 	mkdir -p "$(ARTIFACTS_DIR)/presstrack"
 	cp -r cloud "$(ARTIFACTS_DIR)/"
 	cp presstrack/__init__.py presstrack/wire.py "$(ARTIFACTS_DIR)/presstrack/"

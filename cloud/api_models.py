@@ -148,6 +148,10 @@ class MachineProfile(_Body):
     impressions_per_sheet: Annotated[int, Field(ge=1, le=8)] = Field(
         default=1, description="2 for a perfecting press counting impressions"
     )
+    fault_words: Annotated[
+        dict[Annotated[str, Field(pattern=r"^[0-9]{1,10}$")], Annotated[str, Field(max_length=60)]],
+        Field(max_length=500),
+    ] = Field(default_factory=dict, description="fault code -> what it means on this machine")
 
 
 class MachineView(BaseModel):
@@ -164,6 +168,7 @@ class MachineView(BaseModel):
     job: str | None
     unattributed: int
     seen: datetime | None
+    fault_since: datetime | None = None
 
 
 class RouteTemplate(BaseModel):
@@ -334,6 +339,21 @@ class ShiftSpec(_Body):
     end: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class AlertRules(_Body):
+    """When trouble becomes an incident and who hears of it when."""
+
+    fault_seconds: Annotated[float, Field(ge=0, le=3600)] = 3.0
+    clear_seconds: Annotated[float, Field(ge=0, le=86400)] = 120.0
+    stall_minutes: Annotated[float, Field(gt=0, le=1440)] = 10.0
+    silent_minutes: Annotated[float, Field(gt=0, le=1440)] = 5.0
+    overdue_grace: Annotated[float, Field(ge=0, le=10)] = 0.25
+    recovery_minutes: Annotated[float, Field(gt=0, le=10080)] = 30.0
+    customer_after_minutes: Annotated[float, Field(ge=0, le=10080)] = 10.0
+
+
 class Settings(_Body):
     """The shop's calendar and the figures the delivery estimate uses."""
 
@@ -344,6 +364,9 @@ class Settings(_Body):
     logistics_hours: Annotated[float, Field(ge=0, le=2000)] = 24.0
     default_rate_per_hour: Annotated[float, Field(gt=0, le=100_000)] = 6000.0
     rated_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.8
+    alerts: AlertRules = Field(default_factory=AlertRules)
+    quiet_start: Annotated[str, Field(pattern=HHMM)] = "21:00"
+    quiet_end: Annotated[str, Field(pattern=HHMM)] = "08:00"
 
     @field_validator("zone")
     @classmethod
@@ -353,3 +376,45 @@ class Settings(_Body):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown time zone {zone!r}") from error
         return zone
+
+
+class IncidentView(BaseModel):
+    """An incident as staff see it."""
+
+    kind: str
+    subject: str
+    reason: str
+    machine: str | None
+    order_no: str | None
+    stage: str | None
+    started: datetime
+    expected_recovery: datetime | None
+    ended: datetime | None
+    resolution: str | None
+    flaps: int
+    customer_told: bool
+
+
+class AttemptView(BaseModel):
+    """One delivery attempt."""
+
+    at: datetime
+    channel: str
+    ok: bool
+    detail: str
+
+
+class NoticeView(BaseModel):
+    """A notice with every attempt to deliver it (the outbox, for staff)."""
+
+    key: str
+    audience: str
+    address: str
+    channel: str
+    title: str
+    text: str
+    created: datetime
+    state: str
+    not_before: datetime | None
+    order_no: str | None
+    attempts: list[AttemptView]

@@ -7,7 +7,7 @@ from functools import cache
 
 from pydantic import BaseModel, Field
 
-from cloud.adapters.dynamodb_customer import DynamoCustomerStore
+from cloud.adapters.dynamodb_alerts import DynamoShopStore
 from cloud.adapters.s3_photos import S3PhotoFiles
 
 
@@ -28,9 +28,9 @@ def settings() -> Settings:
 
 
 @cache
-def store() -> DynamoCustomerStore:
+def store() -> DynamoShopStore:
     """The table adapter, created once per execution environment."""
-    return DynamoCustomerStore(settings().table_name)
+    return DynamoShopStore(settings().table_name)
 
 
 @cache

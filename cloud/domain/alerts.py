@@ -5,10 +5,10 @@ customers, retries with backoff, budgets with a digest). Pure: time is passed in
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
+from cloud.domain.alert_rules import QuietHours
 from cloud.domain.incidents import Incident, IncidentKind
 from cloud.domain.messages import Channel, Message, Subscription
 from cloud.domain.orders import Stage, StageState
@@ -78,29 +78,6 @@ class Notice:
         return replace(
             self, attempts=attempts, state=NoticeState.RETRY, not_before=attempt.at + wait
         )
-
-
-@dataclass(frozen=True)
-class QuietHours:
-    """When customers are not disturbed, in the shop's zone."""
-
-    zone: str = "Asia/Shanghai"
-    start: time = time(21)
-    end: time = time(8)
-
-    def release(self, at: datetime) -> datetime | None:
-        """None outside quiet hours, else the morning when they end."""
-        local = at.astimezone(ZoneInfo(self.zone))
-        now = local.time()
-        inside = (
-            self.start <= now or now < self.end
-            if self.start > self.end
-            else self.start <= now < self.end
-        )
-        if not inside:
-            return None
-        day = local.date() if now < self.end else local.date() + timedelta(days=1)
-        return datetime.combine(day, self.end, ZoneInfo(self.zone))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from cloud.domain.alert_rules import QuietHours, Rules
 from cloud.domain.calendar import Shift, ShiftCalendar
 from cloud.domain.orders import Order, Stage, StageKind, StageState
 
@@ -26,6 +27,16 @@ class ShopSettings:
     logistics_hours: float = 24.0  # from "shipped" to the customer's door
     default_rate_per_hour: float = 6000.0  # sheets/h when no machine says better
     rated_efficiency: float = 0.8  # share of rated speed a press keeps up over a run
+    rules: Rules = field(default_factory=Rules)
+    quiet_start: time = time(21)  # customers are not messaged from ...
+    quiet_end: time = time(8)  # ... until
+
+    @property
+    def quiet(self) -> QuietHours:
+        return QuietHours(self.calendar.zone, self.quiet_start, self.quiet_end)
+
+
+RULE_FIELDS = tuple(Rules.__dataclass_fields__)
 
 
 def settings_to_dict(s: ShopSettings) -> dict[str, Any]:
@@ -42,6 +53,9 @@ def settings_to_dict(s: ShopSettings) -> dict[str, Any]:
         "logistics_hours": s.logistics_hours,
         "default_rate_per_hour": s.default_rate_per_hour,
         "rated_efficiency": s.rated_efficiency,
+        "alerts": {k: getattr(s.rules, k) for k in RULE_FIELDS},
+        "quiet_start": f"{s.quiet_start:%H:%M}",
+        "quiet_end": f"{s.quiet_end:%H:%M}",
     }
 
 
@@ -60,11 +74,15 @@ def settings_from_dict(d: dict[str, Any]) -> ShopSettings:
         days_off=frozenset(date.fromisoformat(x) for x in d.get("days_off", [])),
         extra_workdays=frozenset(date.fromisoformat(x) for x in d.get("extra_workdays", [])),
     )
+    alerts = d.get("alerts") or {}
     return ShopSettings(
         calendar,
         float(d.get("logistics_hours", 24.0)),
         float(d.get("default_rate_per_hour", 6000.0)),
         float(d.get("rated_efficiency", 0.8)),
+        Rules(**{k: float(alerts[k]) for k in RULE_FIELDS if k in alerts}),
+        time.fromisoformat(d.get("quiet_start", "21:00")),
+        time.fromisoformat(d.get("quiet_end", "08:00")),
     )
 
 

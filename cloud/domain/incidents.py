@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from cloud.domain.alert_rules import Rules
 from cloud.domain.estimate import Estimate
 from cloud.domain.machines import Machine, is_fault
 from cloud.domain.orders import Order, Stage, StageKind, StageState
@@ -29,18 +30,6 @@ class IncidentKind(StrEnum):
 
 
 MACHINE_KINDS = (IncidentKind.FAULT, IncidentKind.STALL, IncidentKind.DATA_GAP)
-
-
-@dataclass(frozen=True)
-class Rules:
-    """The shop's thresholds."""
-
-    fault_seconds: float = 3.0  # a fault shorter than this is not an incident
-    clear_seconds: float = 120.0  # gone this long before an incident closes
-    stall_minutes: float = 10.0  # executing with a flat counter this long
-    silent_minutes: float = 5.0  # no snapshot this long from a machine with a job
-    overdue_grace: float = 0.25  # a stage may run this share over its standard hours
-    recovery_minutes: float = 30.0  # expected recovery of a fault or stall when nobody says
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from cloud.domain.machines import Machine
 from cloud.domain.orders import ROUTE_TEMPLATES, Order, Stage, route_for
 from cloud.domain.tracking import TrackingView, tracking_view
 from cloud.handlers.customer_routes import router as customer_router
+from cloud.handlers.staff_routes import router as staff_router
 from cloud.service import keys, orders, tracking
 from cloud.service.ports import ConflictError, NotFoundError, RateLimitedError
 from cloud.settings import store
@@ -77,7 +78,9 @@ def _limited(error: RateLimitedError) -> Response[str]:
 
 #: The customer's routes; every other route needs a key.
 PUBLIC = {
-    "GET": re.compile(r"^/(api/track/[^/]+|t/[^/]+(/photos/[^/]+)?|track|api/openapi\.json)$"),
+    "GET": re.compile(
+        r"^/(api/track/[^/]+|t/[^/]+(/photos/[^/]+)?|track|staff/outbox|api/openapi\.json)$"
+    ),
     "POST": re.compile(r"^/api/(lookup|track/[^/]+/(messages|subscriptions))$"),
 }
 
@@ -376,6 +379,7 @@ def register_machine(
             body.kind,
             body.rated_per_hour,
             body.impressions_per_sheet,
+            tuple(sorted(body.fault_words.items())),
         )
     )
 
@@ -393,6 +397,7 @@ def _machine_view(m: Machine) -> MachineView:
         job=f"{m.job.order_no}/{m.job.stage}" if m.job else None,
         unattributed=m.unattributed,
         seen=m.seen,
+        fault_since=m.fault_since,
     )
 
 
@@ -420,6 +425,7 @@ def list_routes() -> list[RouteTemplate]:
 
 
 app.include_router(customer_router)
+app.include_router(staff_router)
 
 
 @app.get("/api/openapi.json", include_in_schema=False)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import math
+import os
+from functools import cache
 from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -21,9 +26,26 @@ logger = Logger(service="presstrack-ingest")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
+@cache
+def _sqs() -> Any:
+    return boto3.client("sqs")
+
+
+def check_fault_later(machine: str) -> None:
+    """A fault began: have the detector look once it has lasted the shop's threshold, so a
+    real one turns the stage red within seconds and a blip never does."""
+    queue = os.environ.get("FAULT_CHECK_QUEUE_URL")
+    if not queue:
+        return
+    delay = math.ceil(store().get_settings().rules.fault_seconds) + 1
+    _sqs().send_message(
+        QueueUrl=queue, MessageBody=json.dumps({"machine": machine}), DelaySeconds=min(900, delay)
+    )
+
+
 def record_handler(record: SQSRecord) -> int:
     """Apply one message; raising fails only this record, which SQS then redelivers."""
-    return ingest_body(store(), record.body, record.message_id)
+    return ingest_body(store(), record.body, record.message_id, check_fault_later)
 
 
 @logger.inject_lambda_context

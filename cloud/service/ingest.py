@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 from pydantic import ValidationError
@@ -32,8 +33,15 @@ def parse_or_reject(body: str) -> MachineSnapshot:
         raise RejectedRecordError(fields) from error
 
 
-def ingest_snapshot(store: Store, snapshot: MachineSnapshot) -> int:
-    """Apply a snapshot with optimistic concurrency; returns the sheets credited to a job."""
+FaultHook = Callable[[str], None]
+
+
+def ingest_snapshot(
+    store: Store, snapshot: MachineSnapshot, on_fault: FaultHook | None = None
+) -> int:
+    """Apply a snapshot with optimistic concurrency; returns the sheets credited to a job.
+
+    `on_fault(machine key)` is called once when the machine goes into a fault."""
     key = f"{snapshot.site}/{snapshot.machine}"
     for _ in range(MAX_ATTEMPTS):
         current = store.get_machine(key)
@@ -52,6 +60,9 @@ def ingest_snapshot(store: Store, snapshot: MachineSnapshot) -> int:
             store.save_machine(machine, stage)
         except ConflictError:
             continue
+        began = machine.fault_since is not None and (current is None or not current.fault_since)
+        if began and on_fault is not None:
+            on_fault(key)
         return applied.credit if stage is not None else 0
     raise ConflictError(f"{key}: still conflicting after {MAX_ATTEMPTS} attempts")
 
@@ -83,7 +94,7 @@ def _follow_reported_job(
     return replace(base, job=JobRef(reported, stage.code)), replace(stage, machine=key)
 
 
-def ingest_body(store: Store, body: str, message_id: str) -> int:
+def ingest_body(store: Store, body: str, message_id: str, on_fault: FaultHook | None = None) -> int:
     """Parse and apply one queue message; bad ones are quarantined, never dropped."""
     try:
         snapshot = parse_or_reject(body)
@@ -91,4 +102,4 @@ def ingest_body(store: Store, body: str, message_id: str) -> int:
         log.warning("quarantined message %s: %s", message_id, error)
         store.quarantine(str(error), body, message_id)
         return 0
-    return ingest_snapshot(store, snapshot)
+    return ingest_snapshot(store, snapshot, on_fault)

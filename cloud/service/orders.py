@@ -183,6 +183,7 @@ def register_machine(
     kind: str,
     rated_per_hour: int | None,
     impressions_per_sheet: int,
+    fault_words: tuple[tuple[str, str], ...] = (),
 ) -> Machine:
     """Add a machine to the registry or change its entry; its counts and job stay."""
 
@@ -194,6 +195,7 @@ def register_machine(
             kind=kind,
             rated_per_hour=rated_per_hour,
             impressions_per_sheet=impressions_per_sheet,
+            fault_words=fault_words,
         )
         if updated != machine:
             store.save_machine(updated)

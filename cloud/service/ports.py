@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from cloud.domain.alerts import Notice
 from cloud.domain.estimate import Calibration, Estimate, ShopSettings
+from cloud.domain.incidents import Incident
 from cloud.domain.keys import ApiKey
 from cloud.domain.links import TrackingLink
 from cloud.domain.machines import Machine
@@ -167,3 +169,26 @@ class PhotoFiles(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove a file that failed the checks."""
+
+
+class AlertStore(CustomerStore, Protocol):
+    """Incidents and the notices sent about them."""
+
+    def list_open_incidents(self) -> list[Incident]:
+        """Every incident not closed yet."""
+
+    def save_incident(self, incident: Incident) -> None:
+        """Write an open incident if it did not change since read; a closed one moves to the
+        log (ConflictError when someone else changed it first)."""
+
+    def list_incidents(self, since: datetime) -> list[Incident]:
+        """Open incidents and those started since `since`, newest first."""
+
+    def add_notice(self, notice: Notice) -> bool:
+        """Store a new notice; False when one with its key exists (never sent twice)."""
+
+    def save_notice(self, notice: Notice) -> None:
+        """Write a notice if it did not change since read."""
+
+    def list_notices(self, since: datetime) -> list[Notice]:
+        """Notices created since `since`, newest first."""

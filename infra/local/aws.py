@@ -127,10 +127,17 @@ def provision(template: Template, endpoint: str) -> None:
         sqs.create_queue(QueueName=template.physical_name(lid), Attributes=attributes)
     for lid in template.of_type("AWS::S3::Bucket"):
         s3.create_bucket(Bucket=template.physical_name(lid))
+    secrets = client("secretsmanager", endpoint)
+    for lid in template.of_type("AWS::SecretsManager::Secret"):
+        props = template.resolve(template.resources[lid].get("Properties", {}))
+        secrets.create_secret(
+            Name=template.physical_name(lid), SecretString=props.get("SecretString", "{}")
+        )
     known = {
         "AWS::DynamoDB::Table",
         "AWS::SQS::Queue",
         "AWS::S3::Bucket",
+        "AWS::SecretsManager::Secret",
         "AWS::IAM::Role",
         "AWS::IoT::TopicRule",
         "AWS::Serverless::Function",

@@ -1,15 +1,18 @@
-"""What Lambda's SQS event source mapping does: batches to the handler, partial failures kept."""
+"""What Lambda's event sources do: SQS batches and DynamoDB stream batches to the handler with
+partial failures kept, and EventBridge schedules."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from infra.local.aws import client
 from infra.local.lambdas import LocalFunction
-from infra.local.template import ACCOUNT, REGION, SqsEvent
+from infra.local.template import ACCOUNT, REGION, ScheduleEvent, SqsEvent, StreamEvent
 
 log = logging.getLogger(__name__)
 
@@ -113,3 +116,112 @@ class SqsEventSource:
                 )
             except Exception as error:
                 log.warning("could not delete %d processed messages (%s)", len(chunk), error)
+
+
+class ScheduleSource:
+    """Fires a function on its schedule with EventBridge's Scheduled Event."""
+
+    def __init__(self, event: ScheduleEvent, function: LocalFunction, every: float | None = None):
+        self.event, self.function = event, function
+        self.every = every or event.seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"schedule-{event.name}", daemon=True
+        )
+        self.runs = 0
+
+    def start(self) -> None:
+        """Start the clock."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the run in hand."""
+        self._stop.set()
+        self._thread.join(60)
+
+    def fire(self) -> None:
+        """One run now."""
+        now = datetime.now(UTC)
+        self.runs += 1
+        try:
+            self.function.invoke(
+                {
+                    "version": "0",
+                    "id": str(uuid.uuid4()),
+                    "detail-type": "Scheduled Event",
+                    "source": "aws.events",
+                    "account": ACCOUNT,
+                    "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "region": REGION,
+                    "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{self.event.name}"],
+                    "detail": {},
+                }
+            )
+        except Exception:
+            log.exception("%s failed on its schedule", self.function.function.logical_id)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.fire()
+
+
+class StreamSource:
+    """Reads a table's stream and invokes a function with batches of change records, as the
+    DynamoDB event source mapping does (a failed batch is retried from its first failure)."""
+
+    def __init__(self, event: StreamEvent, table: str, function: LocalFunction, endpoint: str):
+        self.event, self.table, self.function = event, table, function
+        self._streams = client("dynamodbstreams", endpoint)
+        self._dynamodb = client("dynamodb", endpoint)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"stream-{table}", daemon=True)
+        self.records = 0
+
+    def start(self) -> None:
+        """Start reading from the stream's current end."""
+        arn = self._dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
+        self.arn = arn
+        shards = self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        self._iterators = {
+            s["ShardId"]: self._streams.get_shard_iterator(
+                StreamArn=arn, ShardId=s["ShardId"], ShardIteratorType="LATEST"
+            )["ShardIterator"]
+            for s in shards
+        }
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the batch in hand."""
+        self._stop.set()
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            for shard, iterator in list(self._iterators.items()):
+                try:
+                    got = self._streams.get_records(
+                        ShardIterator=iterator, Limit=self.event.batch_size
+                    )
+                except Exception as error:
+                    log.warning("cannot read the stream (%s)", error)
+                    continue
+                self._iterators[shard] = got.get("NextShardIterator", iterator)
+                records = got.get("Records", [])
+                if records:
+                    self._invoke(records)
+
+    def _invoke(self, records: list[dict[str, Any]]) -> None:
+        batch = [{**r, "eventSourceARN": self.arn} for r in records]
+        for _ in range(3):
+            try:
+                result = self.function.invoke({"Records": batch})
+            except Exception:
+                log.exception("%s failed on a stream batch", self.function.function.logical_id)
+                continue
+            failed = result.get("batchItemFailures", []) if isinstance(result, dict) else []
+            if not failed:
+                self.records += len(records)
+                return
+            first = failed[0]["itemIdentifier"]
+            batch = [r for r in batch if int(r["dynamodb"]["SequenceNumber"]) >= int(first)]
+        log.error("giving up on %d stream records after retries", len(batch))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.local.aws import LOCAL_CREDENTIALS, MotoServer, provision
-from infra.local.event_source import SqsEventSource
+from infra.local.event_source import ScheduleSource, SqsEventSource, StreamSource
 from infra.local.http_api import HttpApi
 from infra.local.iot_rule import TopicRuleBridge
 from infra.local.lambdas import LocalFunction
@@ -31,7 +31,10 @@ class LocalStack:
     moto: MotoServer = field(init=False)
     functions: dict[str, LocalFunction] = field(default_factory=dict, init=False)
     bridges: list[TopicRuleBridge] = field(default_factory=list, init=False)
+    schedule_seconds: float | None = None  # run schedules this often instead (demos, tests)
     sources: list[SqsEventSource] = field(default_factory=list, init=False)
+    schedules: list[ScheduleSource] = field(default_factory=list, init=False)
+    streams: list[StreamSource] = field(default_factory=list, init=False)
     api: HttpApi | None = field(default=None, init=False)
 
     @property
@@ -70,6 +73,15 @@ class LocalStack:
                     )
                 )
             routes += [(route, function) for route in spec.routes]
+            self.schedules += [
+                ScheduleSource(event, function, self.schedule_seconds) for event in spec.schedules
+            ]
+            self.streams += [
+                StreamSource(
+                    event, self.template.physical_name(event.table), function, self.moto.endpoint
+                )
+                for event in spec.streams
+            ]
         for rule in self.template.topic_rules():
             self.bridges.append(
                 TopicRuleBridge(rule, self.mqtt_url, self.moto.endpoint, rule.error_bucket)
@@ -77,6 +89,10 @@ class LocalStack:
         self.api = HttpApi(routes, self.http_port)
         for source in self.sources:
             source.start()
+        for stream in self.streams:
+            stream.start()
+        for schedule in self.schedules:
+            schedule.start()
         for bridge in self.bridges:
             bridge.start()
         self.api.start()
@@ -88,8 +104,12 @@ class LocalStack:
         """Stop everything in reverse order."""
         for bridge in self.bridges:
             bridge.stop()
+        for schedule in self.schedules:
+            schedule.stop()
         for source in self.sources:
             source.stop()
+        for stream in self.streams:
+            stream.stop()
         if self.api is not None:
             self.api.stop()
         self.moto.stop()

@@ -53,6 +53,34 @@ class SqsEvent:
 
 
 @dataclass(frozen=True)
+class ScheduleEvent:
+    """A Schedule event of a function: `rate(N minutes)` and the like."""
+
+    name: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """A DynamoDB stream event source of a function."""
+
+    table: str  # logical id
+    batch_size: int
+    report_failures: bool
+
+
+_RATE = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+def rate_seconds(expression: str) -> float:
+    """Seconds between runs of an EventBridge `rate(...)` expression."""
+    found = re.fullmatch(r"\s*rate\((\d+)\s+(\w+)\)\s*", expression)
+    if not found or found.group(2) not in _RATE:
+        raise TemplateError(f"schedule {expression!r}: only rate(N minutes|hours|days) runs here")
+    return int(found.group(1)) * _RATE[found.group(2)]
+
+
+@dataclass(frozen=True)
 class HttpRoute:
     """An HttpApi event of a function."""
 
@@ -78,6 +106,8 @@ class Function:
     environment: dict[str, Any]
     sqs_events: list[SqsEvent] = field(default_factory=list)
     routes: list[HttpRoute] = field(default_factory=list)
+    schedules: list[ScheduleEvent] = field(default_factory=list)
+    streams: list[StreamEvent] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -131,12 +161,16 @@ class Template:
         name = self.physical_name(logical_id)
         if type_ == "AWS::SQS::Queue":
             return f"{self.endpoint}/{ACCOUNT}/{name}"
-        return name
+        return name  # tables, buckets, secrets (moto takes a secret's name as its id)
 
     def get_att(self, logical_id: str, attribute: str) -> str:
         """What !GetAtt returns."""
         type_ = self._type(logical_id)
         name = self.physical_name(logical_id)
+        if attribute == "QueueName" and type_ == "AWS::SQS::Queue":
+            return name
+        if attribute == "StreamArn" and type_ == "AWS::DynamoDB::Table":
+            return f"stream-of:{logical_id}"  # the real ARN exists once moto made the table
         if attribute == "Arn":
             service = {
                 "AWS::SQS::Queue": "sqs",
@@ -218,6 +252,20 @@ class Template:
                     )
                 elif event["Type"] == "HttpApi":
                     function.routes.append(HttpRoute(eprops["Method"], eprops["Path"]))
+                elif event["Type"] == "Schedule":
+                    seconds = rate_seconds(self.resolve(eprops["Schedule"]))
+                    function.schedules.append(ScheduleEvent(name, seconds))
+                elif event["Type"] == "DynamoDB":
+                    stream = str(self.resolve(eprops["Stream"]))
+                    if not stream.startswith("stream-of:"):
+                        raise TemplateError(f"{lid}.{name}: Stream must be !GetAtt Table.StreamArn")
+                    function.streams.append(
+                        StreamEvent(
+                            stream.removeprefix("stream-of:"),
+                            int(eprops.get("BatchSize", 100)),
+                            "ReportBatchItemFailures" in eprops.get("FunctionResponseTypes", []),
+                        )
+                    )
                 else:
                     raise TemplateError(f"{lid}.{name}: event type {event['Type']} not supported")
             out.append(function)

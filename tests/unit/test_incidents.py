@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from cloud.domain.alert_rules import QuietHours, Rules
 from cloud.domain.alerts import (
     Attempt,
     Audience,
     Notice,
     NoticeState,
-    QuietHours,
     Routing,
     customers_to_tell,
     delay_notices,
@@ -23,7 +23,6 @@ from cloud.domain.estimate import Calibration, ShopSettings, estimate
 from cloud.domain.incidents import (
     Incident,
     IncidentKind,
-    Rules,
     machine_findings,
     order_findings,
     reconcile,
