@@ -349,6 +349,7 @@ class AlertRules(_Body):
     clear_seconds: Annotated[float, Field(ge=0, le=86400)] = 120.0
     stall_minutes: Annotated[float, Field(gt=0, le=1440)] = 10.0
     silent_minutes: Annotated[float, Field(gt=0, le=1440)] = 5.0
+    orphan_seconds: Annotated[float, Field(ge=0, le=3600)] = 30.0
     overdue_grace: Annotated[float, Field(ge=0, le=10)] = 0.25
     recovery_minutes: Annotated[float, Field(gt=0, le=10080)] = 30.0
     customer_after_minutes: Annotated[float, Field(ge=0, le=10080)] = 10.0

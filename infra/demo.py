@@ -19,7 +19,7 @@ from infra.local.aws import free_port
 from infra.local.stack import LocalStack
 from infra.processes import Child
 from presstrack.api_client import ApiClient
-from simulators.machine_model import Command
+from simulators.machine_model import FAULT_PAPER_JAM, Command
 from simulators.press_control import send_command
 from simulators.press_profile import press_machine
 
@@ -39,6 +39,8 @@ class DemoOptions:
     sheets: int = 5_000
     sheets_per_hour: float = 30_000
     duration: float | None = None
+    fault_after: float | None = 40.0  # the press jams this long after it starts
+    fault_for: float = 20.0
 
 
 def wait_until(
@@ -77,6 +79,9 @@ def run_demo(options: DemoOptions) -> None:
                     str(options.sheets_per_hour),
                     "--truth",
                     str(state / "press-truth.json"),
+                    *(["--fault-after", str(options.fault_after)] if options.fault_after else []),
+                    "--fault-for",
+                    str(options.fault_for),
                 ],
                 state / "logs",
             ).start()
@@ -114,6 +119,15 @@ def run_demo(options: DemoOptions) -> None:
         )
         api.call(
             "PUT",
+            f"/api/machines/{SITE}/{PRESS}",
+            {
+                "name": "1号印刷机",
+                "rated_per_hour": int(options.sheets_per_hour),
+                "fault_words": {str(FAULT_PAPER_JAM): "输纸卡纸"},
+            },
+        )
+        api.call(
+            "PUT",
             f"/api/orders/{order_no}/stages/printing/machine",
             {"site": SITE, "machine": PRESS},
         )
@@ -124,6 +138,7 @@ def run_demo(options: DemoOptions) -> None:
         print(f"\nOrder {order_no}: {options.sheets} sheets on {SITE}/{PRESS}")
         print(f"Customer link:  {stack.base_url}{created['tracking_page']}")
         print(f"Tracking JSON:  {stack.base_url}{created['tracking_json']}")
+        print(f"Staff outbox:   {stack.base_url}/staff/outbox  (key: {api.api_key})")
         print(
             f"Lookup:         {stack.base_url}/track"
             f"  (order {order_no}, phone ending {DEMO_PHONE[-4:]})\n",
@@ -142,7 +157,16 @@ def run_demo(options: DemoOptions) -> None:
 
 def _report(api: ApiClient, path: str, duration: float | None) -> None:
     deadline = None if duration is None else time.monotonic() + duration
+    shown: set[str] = set()
     while True:
+        for notice in reversed(api.call("GET", "/api/notices?hours=1")):
+            if notice["key"] not in shown and notice["state"] == "sent":
+                shown.add(notice["key"])
+                print(
+                    f"{datetime.now():%H:%M:%S}  [outbox -> {notice['audience']}] "
+                    f"{notice['title']}",
+                    flush=True,
+                )
         view = api.call("GET", path)
         print(
             f"{datetime.now():%H:%M:%S}  printed {view['printed']} / {view['planned']} "

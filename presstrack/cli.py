@@ -28,6 +28,8 @@ def _demo(args: argparse.Namespace) -> int:
             sheets=args.sheets,
             sheets_per_hour=args.sheets_per_hour,
             duration=args.duration,
+            fault_after=args.fault_after or None,
+            fault_for=args.fault_for,
         )
     )
     return 0
@@ -197,6 +199,13 @@ def _add_local_commands(commands: Any) -> None:
     demo.add_argument("--sheets", type=int, default=5000, help="sheets in the demo order")
     demo.add_argument("--sheets-per-hour", type=float, default=30_000, help="press speed")
     demo.add_argument("--state-dir", type=Path, default=DEFAULT_STATE, help="where data goes")
+    demo.add_argument(
+        "--fault-after",
+        type=float,
+        default=40.0,
+        help="the press jams after N seconds, to show the alert path (0: never; default 40)",
+    )
+    demo.add_argument("--fault-for", type=float, default=20.0, help="the jam lasts N seconds")
     demo.set_defaults(run=_demo)
 
     local = commands.add_parser("local", help="run template.yaml locally (moto + Mosquitto)")

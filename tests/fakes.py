@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from cloud.domain.keys import ApiKey
 from cloud.domain.links import TrackingLink
@@ -21,6 +22,7 @@ class MemoryStore(Store):
         self.tokens: dict[str, str] = {}
         self.quarantined: list[tuple[str, str, str]] = []
         self.keys: dict[str, ApiKey] = {}
+        self.agents: dict[str, bool] = {}
 
     def _check(self, current: object, version: int) -> None:
         have = getattr(current, "version", 0) if current is not None else 0
@@ -91,3 +93,9 @@ class MemoryStore(Store):
 
     def get_api_key(self, digest: str) -> ApiKey | None:
         return self.keys.get(digest)
+
+    def put_agent(self, key: str, online: bool, at: datetime) -> None:
+        self.agents[key] = online
+
+    def offline_agents(self) -> set[str]:
+        return {key for key, online in self.agents.items() if not online}

@@ -144,10 +144,15 @@ def contiguous(seqs: list[int]) -> bool:
 
 def publish(url: str, snapshots: list[MachineSnapshot]) -> None:
     """Publish snapshots to the broker at `url` as an edge agent would (QoS 1)."""
+    for snapshot in snapshots:
+        publish_raw(url, snapshot.topic, snapshot.to_json())
+
+
+def publish_raw(url: str, topic: str, payload: bytes) -> None:
+    """Publish one message with QoS 1 and wait for the broker to have it."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2)
     client.connect("127.0.0.1", int(url.rsplit(":", 1)[1]))
     client.loop_start()
-    for snapshot in snapshots:
-        client.publish(snapshot.topic, snapshot.to_json(), qos=1).wait_for_publish(5)
+    client.publish(topic, payload, qos=1).wait_for_publish(5)
     client.disconnect()
     client.loop_stop()

@@ -77,6 +77,7 @@ def machine_item(m: Machine) -> dict[str, Any]:
         "fault_since": _iso(m.fault_since),
         "counted_at": _iso(m.counted_at),
         "fault_words": dict(m.fault_words) or None,
+        "agent": m.agent,
         "version": m.version + 1,
     }
 
@@ -104,6 +105,7 @@ def machine_from(item: dict[str, Any]) -> Machine:
         fault_since=_dt(item.get("fault_since")),
         counted_at=_dt(item.get("counted_at")),
         fault_words=tuple(sorted((item.get("fault_words") or {}).items())),
+        agent=item.get("agent"),
         version=int(item["version"]),
     )
 
@@ -374,6 +376,23 @@ class DynamoStore:
         return ApiKey(
             digest, item["name"], Role(item["role"]), datetime.fromisoformat(item["created"])
         )
+
+    def put_agent(self, key: str, online: bool, at: datetime) -> None:
+        item = {
+            "pk": f"AGENT#{key}",
+            "sk": "AGENT",
+            "gsi1pk": "AGENT",
+            "gsi1sk": key,
+            "online": online,
+            "at": at.isoformat(),
+        }
+        try:
+            self.client.put_item(TableName=self.table, Item=_dump(item))
+        except ClientError as error:
+            raise StoreError(str(error)) from error
+
+    def offline_agents(self) -> set[str]:
+        return {str(i["gsi1sk"]) for i in self._by_type("AGENT") if not i.get("online")}
 
     def quarantine(self, reason: str, body: str, message_id: str) -> None:
         now = datetime.now(UTC)

@@ -15,6 +15,7 @@ class Rules:
     clear_seconds: float = 120.0  # gone this long before an incident closes
     stall_minutes: float = 10.0  # executing with a flat counter this long
     silent_minutes: float = 5.0  # no snapshot this long from a machine with a job
+    orphan_seconds: float = 30.0  # silent this long after its agent's last will: a gap
     overdue_grace: float = 0.25  # a stage may run this share over its standard hours
     recovery_minutes: float = 30.0  # expected recovery of a fault or stall when nobody says
     customer_after_minutes: float = 10.0  # a delay shorter than this stays in the shop

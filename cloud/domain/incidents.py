@@ -91,8 +91,11 @@ class Incident:
         )
 
 
-def machine_findings(machine: Machine, now: datetime, rules: Rules) -> list[Finding]:
-    """A machine's faults, stalls and silences, as of `now`."""
+def machine_findings(
+    machine: Machine, now: datetime, rules: Rules, agent_offline: bool = False
+) -> list[Finding]:
+    """A machine's faults, stalls and silences, as of `now`. When its agent's last will has
+    arrived (`agent_offline`), a short silence is enough."""
     found = []
     job = machine.job
     where = {
@@ -131,11 +134,17 @@ def machine_findings(machine: Machine, now: datetime, rules: Rules) -> list[Find
                 **where,
             )
         )
-    silent = machine.seen is not None and now - machine.seen >= timedelta(
-        minutes=rules.silent_minutes
-    )
-    if job is not None and (silent or not machine.available) and machine.seen is not None:
-        why = "设备离线" if not machine.available else "采集终端无数据"
+    quiet_for = now - machine.seen if machine.seen is not None else timedelta()
+    silent = quiet_for >= timedelta(minutes=rules.silent_minutes)
+    orphaned = agent_offline and quiet_for >= timedelta(seconds=rules.orphan_seconds)
+    if job is not None and (silent or orphaned or not machine.available) and machine.seen:
+        why = (
+            "设备离线"
+            if not machine.available
+            else "采集终端离线"
+            if orphaned
+            else "采集终端无数据"
+        )
         found.append(
             Finding(
                 IncidentKind.DATA_GAP,

@@ -71,6 +71,7 @@ class Machine:
     fault_since: datetime | None = None  # machine time the current fault began
     counted_at: datetime | None = None  # machine time the counter last moved
     fault_words: tuple[tuple[str, str], ...] = ()  # fault code -> what it means, per machine
+    agent: str | None = None  # the edge agent that reads it
     version: int = 0
 
     def fault_reason(self) -> str:
@@ -139,6 +140,7 @@ def apply_snapshot(current: Machine | None, snapshot: MachineSnapshot) -> Applie
         fault_since=(machine.fault_since or snapshot.ts) if is_fault(state) else None,
         counted_at=snapshot.ts if moved or machine.counted_at is None else machine.counted_at,
         seq=snapshot.seq,
+        agent=snapshot.agent,
         lifetime=lifetime,
         waste_total=waste_total,
         carry=carry,

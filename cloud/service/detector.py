@@ -52,11 +52,13 @@ def check_machines(store: AlertStore, keys: list[str], now: datetime) -> Pass:
     """The fast path after a fault begins: only these machines, faults only confirmed once they
     lasted the threshold."""
     rules = store.get_settings().rules
+    offline = store.offline_agents()
     findings: list[Finding] = []
     for key in keys:
         machine = store.get_machine(key)
         if machine is not None:
-            findings += machine_findings(machine, now, rules)
+            lost = f"{machine.site}/{machine.agent}" in offline
+            findings += machine_findings(machine, now, rules, lost)
     subjects = {f"{kind.value}#{key}" for key in keys for kind in MACHINE_KINDS}
     changes = reconcile(store.list_open_incidents(), findings, now, rules, subjects)
     return _apply(store, changes, now)
@@ -66,7 +68,12 @@ def run(store: AlertStore, now: datetime) -> Pass:
     """The scheduled pass over every machine and open order."""
     settings = store.get_settings()
     rules, calendar = settings.rules, settings.calendar
-    findings = [f for m in store.list_machines() for f in machine_findings(m, now, rules)]
+    offline = store.offline_agents()
+    findings = [
+        f
+        for m in store.list_machines()
+        for f in machine_findings(m, now, rules, f"{m.site}/{m.agent}" in offline)
+    ]
     for order, stages in orders.all_orders(store):
         done = all(s.state in (StageState.DONE, StageState.SKIPPED) for s in stages)
         if order.cancelled is not None or done:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
 from cloud.domain.machines import JobRef, Machine, apply_snapshot
 from cloud.domain.orders import Stage, StageKind, StageState
 from cloud.service.ports import ConflictError, Store
-from presstrack.wire import MachineSnapshot, parse_snapshot
+from presstrack.wire import AgentStatus, MachineSnapshot, parse_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,14 @@ def parse_or_reject(body: str) -> MachineSnapshot:
     try:
         return parse_snapshot(body)
     except ValidationError as error:
-        fields = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
-        )
-        raise RejectedRecordError(fields) from error
+        raise RejectedRecordError(named_fields(error)) from error
+
+
+def named_fields(error: ValidationError) -> str:
+    """Every bad field of a message with what is wrong with it."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
+    )
 
 
 FaultHook = Callable[[str], None]
@@ -67,6 +72,23 @@ def ingest_snapshot(
     raise ConflictError(f"{key}: still conflicting after {MAX_ATTEMPTS} attempts")
 
 
+def _agent_status(
+    store: Store, body: str, message_id: str, on_lost: FaultHook | None, now: datetime | None
+) -> int:
+    try:
+        status = AgentStatus.model_validate_json(body)
+    except ValidationError as error:
+        reason = named_fields(error)
+        log.warning("quarantined message %s: %s", message_id, reason)
+        store.quarantine(reason, body, message_id)
+        return 0
+    key = f"{status.site}/{status.agent}"
+    store.put_agent(key, status.online, now or status.ts or datetime.fromtimestamp(0, UTC))
+    if not status.online and on_lost is not None:
+        on_lost(key)
+    return 0
+
+
 def _follow_reported_job(
     store: Store, machine: Machine | None, snapshot: MachineSnapshot, key: str
 ) -> tuple[Machine | None, Stage | None]:
@@ -94,8 +116,18 @@ def _follow_reported_job(
     return replace(base, job=JobRef(reported, stage.code)), replace(stage, machine=key)
 
 
-def ingest_body(store: Store, body: str, message_id: str, on_fault: FaultHook | None = None) -> int:
-    """Parse and apply one queue message; bad ones are quarantined, never dropped."""
+def ingest_body(
+    store: Store,
+    body: str,
+    message_id: str,
+    on_fault: FaultHook | None = None,
+    on_agent_lost: FaultHook | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Parse and apply one queue message (a machine snapshot, or an agent's birth or last
+    will); bad ones are quarantined, never dropped."""
+    if '"online"' in body and '"machine"' not in body:
+        return _agent_status(store, body, message_id, on_agent_lost, now)
     try:
         snapshot = parse_or_reject(body)
     except RejectedRecordError as error:

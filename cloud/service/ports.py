@@ -75,6 +75,12 @@ class Store(Protocol):
     def quarantine(self, reason: str, body: str, message_id: str) -> None:
         """Keep a rejected record with its reason."""
 
+    def put_agent(self, key: str, online: bool, at: datetime) -> None:
+        """An edge agent's last status (birth or last will) as it arrived."""
+
+    def offline_agents(self) -> set[str]:
+        """Agents (site/agent) whose last status was their last will."""
+
     def put_api_key(self, key: ApiKey) -> None:
         """Store a key's digest and who it belongs to."""
 

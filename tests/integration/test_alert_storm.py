@@ -10,8 +10,16 @@ from cloud.service.ingest import ingest_snapshot
 from cloud.settings import store
 from infra.local.stack import LocalStack
 from presstrack.api_client import ApiClient
-from presstrack.wire import Counters, ItemState, MachineSnapshot, MachineState, StatusDetail
-from tests.helpers import wait_for
+from presstrack.wire import (
+    AgentStatus,
+    Counters,
+    ItemState,
+    MachineSnapshot,
+    MachineState,
+    StatusDetail,
+    agent_status_topic,
+)
+from tests.helpers import publish, publish_raw, wait_for
 
 T0 = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: no quiet hours
 RUNNING = MachineState(item=ItemState.EXECUTING, detail=StatusDetail.GOOD)
@@ -94,3 +102,60 @@ def test_100_faults_in_10_minutes_make_one_customer_message_and_few_for_maintena
     incidents = [i for i in api.call("GET", "/api/incidents") if i["machine"] == "storm/p1"]
     assert len(incidents) == 1
     assert incidents[0]["ended"] is not None
+
+
+def test_an_agents_last_will_makes_its_silent_machine_a_data_gap_at_once(
+    stack: LocalStack, api_key: str
+) -> None:
+    api = ApiClient(stack.base_url, api_key)
+    settings = api.call("GET", "/api/settings")
+    alerts = {**settings["alerts"], "orphan_seconds": 1}
+    api.call("PUT", "/api/settings", {**settings, "alerts": alerts})
+    try:
+        api.call(
+            "POST",
+            "/api/orders",
+            {
+                "order_no": "GAP-1",
+                "customer": "C",
+                "product": "Poster",
+                "quantity": 5000,
+                "due": "2026-12-31",
+            },
+        )
+        api.call(
+            "PUT", "/api/orders/GAP-1/stages/printing/machine", {"site": "gap", "machine": "p2"}
+        )
+        now = datetime.now(UTC)
+        publish(
+            stack.mqtt_url,
+            [
+                MachineSnapshot(
+                    site="gap",
+                    machine="p2",
+                    agent="edge-7",
+                    seq=1,
+                    ts=now,
+                    state=RUNNING,
+                    counters=Counters(lifetime=100),
+                )
+            ],
+        )
+        wait_for(lambda: store().get_machine("gap/p2") is not None, 15, "the machine")
+        will = AgentStatus(site="gap", agent="edge-7", online=False, ts=now)
+        publish_raw(stack.mqtt_url, agent_status_topic("gap", "edge-7"), will.to_json())
+
+        wait_for(
+            lambda: any(
+                i["kind"] == "data_gap" and i["machine"] == "gap/p2"
+                for i in api.call("GET", "/api/incidents")
+            ),
+            15,
+            "a data gap from the last will",
+        )
+        stage = store().get_stage("GAP-1", "printing")
+        assert stage is not None
+        assert stage.state.value == "delayed"
+        assert "采集终端离线" in str(stage.delay_reason)
+    finally:
+        api.call("PUT", "/api/settings", settings)

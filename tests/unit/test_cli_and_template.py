@@ -49,8 +49,9 @@ def test_the_installed_command_answers_help() -> None:
 
 def test_template_wires_rule_queue_function_and_routes() -> None:
     template = Template.load(TEMPLATE)
-    (rule,) = template.topic_rules()
-    assert rule.topic_filter == "presstrack/v1/+/+/snapshot"
+    rules = {r.topic_filter: r for r in template.topic_rules()}
+    assert set(rules) == {"presstrack/v1/+/+/snapshot", "presstrack/v1/+/agents/+/status"}
+    assert {r.queue for r in rules.values()} == {template.ref("SnapshotQueue")}
     functions = {f.logical_id: f for f in template.functions()}
     ingest = functions["IngestFunction"]
     assert ingest.sqs_events[0].queue == "SnapshotQueue"
@@ -59,3 +60,9 @@ def test_template_wires_rule_queue_function_and_routes() -> None:
     routes = {(r.method, r.path) for r in functions["ApiFunction"].routes}
     assert ("GET", "/api/track/{token}") in routes
     assert ("GET", "/api/openapi.json") in routes
+    detector = functions["DetectorFunction"]
+    assert [s.seconds for s in detector.schedules] == [60]
+    assert detector.sqs_events[0].queue == "FaultCheckQueue"
+    notifier = functions["NotifierFunction"]
+    assert notifier.streams[0].table == "Table"
+    assert notifier.streams[0].report_failures

@@ -212,3 +212,22 @@ def test_key_nodes_reach_subscribers_once_per_event() -> None:
     assert [n.text for n in notices] == ["您的订单 A-1 已开始印刷。"]
     more = started.credit(10, T0 + timedelta(seconds=5))
     assert key_node_notices(started, more, SUBS, T0, ROUTING, None) == []
+
+
+def test_an_agents_birth_and_will_are_kept_and_a_bad_one_is_quarantined() -> None:
+    from cloud.service.ingest import ingest_body
+    from tests.fakes import MemoryStore
+
+    store, lost = MemoryStore(), list[str]()
+    will = '{"v":1,"site":"shop","agent":"edge-1","online":false}'
+    ingest_body(store, will, "m1", on_agent_lost=lost.append, now=T0)
+    assert store.offline_agents() == {"shop/edge-1"}
+    assert lost == ["shop/edge-1"]
+    ingest_body(store, will.replace("false", "true"), "m2", now=T0)
+    assert store.offline_agents() == set()
+    ingest_body(store, '{"v":1,"site":"shop","agent":"x y","online":true}', "m3", now=T0)
+    assert store.quarantined[0][0].startswith("agent:")
+    found = machine_findings(
+        replace(Line().machine, seen=T0), T0 + timedelta(seconds=31), RULES, agent_offline=True
+    )
+    assert [f.reason for f in found] == ["press-1:采集终端离线"]
