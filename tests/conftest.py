@@ -27,7 +27,9 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
 @pytest.fixture(scope="session")
 def stack(mosquitto: Mosquitto) -> Iterator[LocalStack]:
     """template.yaml running locally: moto's server, the rule bridge, queues, the HTTP API."""
-    local = LocalStack(mqtt_url=mosquitto.url, http_port=free_port())
+    # The minute schedule would run the detector at wall-clock time over machines whose tests
+    # compress machine time; tests fire the schedule themselves (test_detector_schedule).
+    local = LocalStack(mqtt_url=mosquitto.url, http_port=free_port(), schedule_seconds=86_400)
     local.start()
     yield local
     local.stop()

@@ -139,12 +139,12 @@ class ScheduleSource:
         self._stop.set()
         self._thread.join(60)
 
-    def fire(self) -> None:
-        """One run now."""
+    def fire(self) -> Any:
+        """One run now; the function's answer, or None when it raised (logged)."""
         now = datetime.now(UTC)
         self.runs += 1
         try:
-            self.function.invoke(
+            return self.function.invoke(
                 {
                     "version": "0",
                     "id": str(uuid.uuid4()),
@@ -159,6 +159,7 @@ class ScheduleSource:
             )
         except Exception:
             log.exception("%s failed on its schedule", self.function.function.logical_id)
+            return None
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):

@@ -104,3 +104,12 @@ def test_a_failing_channel_is_retried_with_backoff_and_every_attempt_kept(
     assert released >= 1
     again = next(x for x in shop.list_notices(NOW) if x.key == notice.key)
     assert again.state in (NoticeState.DUE, NoticeState.RETRY, NoticeState.SENT)
+
+
+def test_the_schedule_from_template_yaml_runs_the_detector(stack: LocalStack) -> None:
+    (schedule,) = stack.schedules
+    assert schedule.event.seconds == 60  # rate(1 minute), as declared
+    before = schedule.runs
+    answer = schedule.fire()  # what EventBridge does every minute
+    assert schedule.runs == before + 1
+    assert set(answer) == {"opened", "closed", "customers", "released", "digests"}
