@@ -73,7 +73,7 @@ class Outbox:
             notice.address,
             notice.audience.value,
             notice.title,
-            notice.text,
+            notice.text.replace("\n", " / "),
         )
         return "local outbox"
 
