@@ -75,16 +75,16 @@ def _files() -> PhotoFiles:
     return files
 
 
-@router.get("/api/track/<token>", compress=True, cache_control=NO_STORE)
+@router.get("/api/track/<token>", compress=True, cache_control=NO_STORE, responses=LIMITED)
 def track(token: Token) -> TrackingView:
     """The public tracking JSON: progress, stage states, the delivery estimate, the thread."""
-    return tracking.track(store(), photo_files(), token, _now())
+    return tracking.track(store(), photo_files(), token, _now(), _client())
 
 
 @router.get("/t/<token>", include_in_schema=False)
 def page(token: Token, lang: LangParam = "zh", part: Annotated[str, Query()] = "") -> Response[str]:
     """The customer's tracking page (or, with `part=main`, the part that refreshes)."""
-    view = tracking.track(store(), photo_files(), token, _now())
+    view = tracking.track(store(), photo_files(), token, _now(), _client())
     if part == "main":
         return _html(render_main(view, token, lang))
     return _html(render_page(view, token, lang))
@@ -93,7 +93,7 @@ def page(token: Token, lang: LangParam = "zh", part: Annotated[str, Query()] = "
 @router.get("/t/<token>/photos/<photo_id>", include_in_schema=False)
 def photo(token: Token, photo_id: PhotoId) -> Response[str]:
     """A photo on the page: a redirect to a signed link that expires in minutes."""
-    link = tracking.live_link(store(), token, _now())
+    link = tracking.live_link(store(), token, _now(), _client())
     url = photos.photo_link(store(), _files(), link.order_no, photo_id)
     return Response(302, content_types.TEXT_PLAIN, "", headers={"Location": url})
 

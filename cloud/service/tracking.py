@@ -23,16 +23,23 @@ LOOKUP_PER_ORDER = (3600, 10)  # the last four digits of a phone cannot be walke
 MESSAGES_PER_LINK = (3600, 20)
 MESSAGES_PER_CLIENT = (3600, 60)
 SUBSCRIBE_PER_LINK = (3600, 10)
+MISSES_PER_CLIENT = (600, 100)  # unknown or lapsed tokens: someone guessing
 
 
 def _limit(store: CustomerStore, key: str, rule: tuple[int, int], now: datetime) -> None:
     store.count(key, rule[0], rule[1], now)
 
 
-def live_link(store: CustomerStore, token: str, now: datetime) -> TrackingLink:
-    """The link behind a token, or NotFoundError when unknown, expired or withdrawn."""
+def live_link(
+    store: CustomerStore, token: str, now: datetime, client: str | None = None
+) -> TrackingLink:
+    """The link behind a token, or NotFoundError when unknown, expired or withdrawn. Misses
+    count against the client: past the limit it is told to wait (RateLimitedError), so tokens
+    cannot be walked even where 192 random bits would not be enough."""
     link = store.get_link(token)
     if link is None or not link.live(now):
+        if client is not None:
+            _limit(store, f"miss#client#{client}", MISSES_PER_CLIENT, now)
         raise NotFoundError(NO_LINK)
     return link
 
@@ -51,10 +58,14 @@ def estimate_order(
 
 
 def track(
-    store: CustomerStore, files: PhotoFiles | None, token: str, now: datetime
+    store: CustomerStore,
+    files: PhotoFiles | None,
+    token: str,
+    now: datetime,
+    client: str | None = None,
 ) -> TrackingView:
     """The public view behind a live link; the estimate given is kept for later measurement."""
-    link = live_link(store, token, now)
+    link = live_link(store, token, now, client)
     tracked = store.get_tracked(link.order_no)
     if tracked is None:
         raise NotFoundError(NO_LINK)
@@ -117,7 +128,7 @@ def post_message(
     store: CustomerStore, token: str, text: str, client: str, now: datetime
 ) -> Message:
     """The customer writes to the shop from the page."""
-    link = live_link(store, token, now)
+    link = live_link(store, token, now, client)
     _limit(store, f"message#link#{token}", MESSAGES_PER_LINK, now)
     _limit(store, f"message#client#{client}", MESSAGES_PER_CLIENT, now)
     message = Message.write(link.order_no, now, Sender.CUSTOMER, text)
