@@ -253,7 +253,7 @@ def key_node_notices(
 
 def message_notice(message: Message, now: datetime, routing: Routing) -> Notice:
     """Customer service hears of a new message from a customer."""
-    return _staff(
+    notice = _staff(
         f"message#{message.order_no}#{message.id}",
         Audience.STAFF,
         f"客户留言:订单 {message.order_no}",
@@ -261,6 +261,7 @@ def message_notice(message: Message, now: datetime, routing: Routing) -> Notice:
         now,
         routing,
     )
+    return replace(notice, order_no=message.order_no)
 
 
 def digest(notices: list[Notice]) -> tuple[str, str]:
