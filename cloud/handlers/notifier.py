@@ -41,6 +41,8 @@ def record_handler(record: DynamoDBRecord) -> None:
         dict(data.new_image) if data and data.new_image else None,
         dict(data.old_image) if data and data.old_image else None,
     )
+    if not notifier.matters(change):
+        return
     config = channels().config()
     shop = store().get_settings()
     notifier.handle(

@@ -40,6 +40,24 @@ class Change:
     old: dict[str, Any] | None
 
 
+def matters(change: Change) -> bool:
+    """Whether a change can lead to a notice: most of the stream (machines counting, rate
+    counters, estimates kept) cannot, and is skipped before anything is read."""
+    new, old = change.new, change.old
+    if new is None:
+        return False
+    pk, sk = str(new.get("pk", "")), str(new.get("sk", ""))
+    if pk.startswith(("INCIDENT#", "NOTICE#")):
+        return True
+    if pk.startswith("ORDER#") and sk.startswith("MSG#"):
+        return change.event == "INSERT"
+    if pk.startswith("ORDER#") and sk.startswith("STAGE#"):
+        return (
+            old is not None and old.get("state") != new.get("state") and bool(new.get("key_node"))
+        )
+    return False
+
+
 def notices_for(
     store: AlertStore, change: Change, now: datetime, routing: Routing, base: str
 ) -> list[Notice]:

@@ -60,7 +60,7 @@ def test_secrets_and_keys_are_not_logged(
                 for n in api.call("GET", "/api/notices")
             )
 
-        wait_for(failed_attempt, 20, "the staff notice to be tried on the dead robot")
+        wait_for(failed_attempt, 60, "the staff notice to be tried on the dead robot")
         staff = next(n for n in api.call("GET", "/api/notices") if n["order_no"] == "LOG-1")
         assert staff["attempts"][0]["ok"] is False
         assert WEBHOOK_KEY not in json.dumps(staff)

@@ -231,3 +231,16 @@ def test_an_agents_birth_and_will_are_kept_and_a_bad_one_is_quarantined() -> Non
         replace(Line().machine, seen=T0), T0 + timedelta(seconds=31), RULES, agent_offline=True
     )
     assert [f.reason for f in found] == ["press-1:采集终端离线"]
+
+
+def test_the_notifier_skips_what_cannot_concern_anyone() -> None:
+    from cloud.service.notifier import Change, matters
+
+    stage = {"pk": "ORDER#A-1", "sk": "STAGE#printing", "state": "pending", "key_node": True}
+    started = {**stage, "state": "active"}
+    assert matters(Change("MODIFY", started, stage))
+    assert not matters(Change("MODIFY", {**stage, "good": 5}, stage))  # sheets, same state
+    assert not matters(Change("MODIFY", {"pk": "MACHINE#shop/p1", "sk": "MACHINE"}, None))
+    assert not matters(Change("INSERT", {"pk": "RATE#lookup#x", "sk": "1"}, None))
+    assert matters(Change("INSERT", {"pk": "ORDER#A-1", "sk": "MSG#2026#ab"}, None))
+    assert matters(Change("MODIFY", {"pk": "NOTICE#k", "sk": "NOTICE"}, None))
