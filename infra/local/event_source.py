@@ -12,7 +12,14 @@ from typing import Any
 
 from infra.local.aws import client
 from infra.local.lambdas import LocalFunction
-from infra.local.template import ACCOUNT, REGION, ScheduleEvent, SqsEvent, StreamEvent
+from infra.local.template import (
+    ACCOUNT,
+    REGION,
+    ScheduleEvent,
+    SqsEvent,
+    StreamEvent,
+    matches,
+)
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +204,9 @@ class StreamSource:
         self._thread.join(30)
 
     def _run(self) -> None:
-        while not self._stop.wait(0.2):
+        full = False
+        while not self._stop.wait(0 if full else 0.2):  # after a full batch, more is waiting
+            full = False
             for shard, iterator in list(self._iterators.items()):
                 try:
                     got = self._streams.get_records(
@@ -208,8 +217,14 @@ class StreamSource:
                     continue
                 self._iterators[shard] = got.get("NextShardIterator", iterator)
                 records = got.get("Records", [])
-                if records:
-                    self._invoke(records)
+                full = full or len(records) >= self.event.batch_size
+                wanted = [r for r in records if self._wanted(r)]
+                if wanted:
+                    self._invoke(wanted)
+
+    def _wanted(self, record: dict[str, Any]) -> bool:
+        """The event source mapping's FilterCriteria: any of its patterns may match."""
+        return not self.event.filters or any(matches(p, record) for p in self.event.filters)
 
     def _invoke(self, records: list[dict[str, Any]]) -> None:
         batch = [{**r, "eventSourceARN": self.arn} for r in records]

@@ -6,6 +6,7 @@ ignored, so the runner can never silently diverge from what AWS would deploy.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,24 @@ class StreamEvent:
     table: str  # logical id
     batch_size: int
     report_failures: bool
+    filters: tuple[dict[str, Any], ...] = ()  # FilterCriteria patterns; none: every record
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """Lambda event filtering, the part the template uses: nested keys, lists of allowed
+    values, and {"prefix": ...}."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            key in value and matches(inner, value[key]) for key, inner in pattern.items()
+        )
+    if isinstance(pattern, list):
+        return any(
+            isinstance(value, str) and value.startswith(p["prefix"])
+            if isinstance(p, dict) and "prefix" in p
+            else value == p
+            for p in pattern
+        )
+    return bool(value == pattern)
 
 
 _RATE = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
@@ -259,11 +278,13 @@ class Template:
                     stream = str(self.resolve(eprops["Stream"]))
                     if not stream.startswith("stream-of:"):
                         raise TemplateError(f"{lid}.{name}: Stream must be !GetAtt Table.StreamArn")
+                    filters = eprops.get("FilterCriteria", {}).get("Filters", [])
                     function.streams.append(
                         StreamEvent(
                             stream.removeprefix("stream-of:"),
                             int(eprops.get("BatchSize", 100)),
                             "ReportBatchItemFailures" in eprops.get("FunctionResponseTypes", []),
+                            tuple(json.loads(f["Pattern"]) for f in filters),
                         )
                     )
                 else:

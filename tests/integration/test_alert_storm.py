@@ -4,6 +4,7 @@ use cases and the notifier on the table's stream, with machine time compressed."
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cloud.service import detector
 from cloud.service.ingest import ingest_snapshot
@@ -153,9 +154,11 @@ def test_an_agents_last_will_makes_its_silent_machine_a_data_gap_at_once(
             15,
             "a data gap from the last will",
         )
-        stage = store().get_stage("GAP-1", "printing")
-        assert stage is not None
-        assert stage.state.value == "delayed"
-        assert "采集终端离线" in str(stage.delay_reason)
+
+        def printing() -> Any:
+            return store().get_stage("GAP-1", "printing")
+
+        wait_for(lambda: printing().state.value == "delayed", 10, "the stage to turn red")
+        assert "采集终端离线" in str(printing().delay_reason)
     finally:
         api.call("PUT", "/api/settings", settings)

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from infra.local.stack import TEMPLATE
-from infra.local.template import Template
+from infra.local.template import Template, matches
 from presstrack.cli import build_parser
 
 SUBCOMMANDS = [
@@ -66,3 +66,10 @@ def test_template_wires_rule_queue_function_and_routes() -> None:
     notifier = functions["NotifierFunction"]
     assert notifier.streams[0].table == "Table"
     assert notifier.streams[0].report_failures
+    (incident_or_notice, message_or_stage) = notifier.streams[0].filters
+    change = {"dynamodb": {"Keys": {"pk": {"S": "NOTICE#x"}, "sk": {"S": "NOTICE"}}}}
+    assert matches(incident_or_notice, change)
+    counting = {"dynamodb": {"Keys": {"pk": {"S": "MACHINE#s/p"}, "sk": {"S": "MACHINE"}}}}
+    assert not any(matches(f, counting) for f in notifier.streams[0].filters)
+    message = {"dynamodb": {"Keys": {"pk": {"S": "ORDER#A"}, "sk": {"S": "MSG#2026#a"}}}}
+    assert matches(message_or_stage, message)
