@@ -41,6 +41,7 @@ from cloud.domain.machines import Machine
 from cloud.domain.orders import ROUTE_TEMPLATES, Order, Stage, route_for
 from cloud.domain.tracking import TrackingView, tracking_view
 from cloud.handlers.customer_routes import router as customer_router
+from cloud.handlers.route_docs import UNAUTHORIZED
 from cloud.handlers.staff_routes import router as staff_router
 from cloud.service import keys, orders, tracking
 from cloud.service.ports import ConflictError, NotFoundError, RateLimitedError
@@ -105,9 +106,6 @@ def unauthorized(event: dict[str, Any]) -> dict[str, Any] | None:
             "isBase64Encoded": False,
         }
     return None
-
-
-UNAUTHORIZED: dict[int, Any] = {401: {"description": "missing or unknown API key"}}
 
 
 @app.exception_handler(ConflictError)

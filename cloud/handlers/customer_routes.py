@@ -33,6 +33,7 @@ from cloud.domain.messages import Channel, Message
 from cloud.domain.photos import Photo
 from cloud.domain.tracking import TrackingView
 from cloud.handlers.page import render_lookup, render_main, render_page
+from cloud.handlers.route_docs import KEY, LIMITED, UNAUTHORIZED
 from cloud.service import photos, tracking
 from cloud.service.orders import InvalidRequestError
 from cloud.service.ports import NotFoundError, PhotoFiles
@@ -43,9 +44,6 @@ router = Router()  # type: ignore[no-untyped-call]
 Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 PhotoId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]
 LangParam = Annotated[Literal["zh", "en"], Query()]
-KEY: list[dict[str, list[str]]] = [{"apiKey": []}]
-UNAUTHORIZED: dict[int, Any] = {401: {"description": "missing or unknown API key"}}
-LIMITED: dict[int, Any] = {429: {"description": "too many attempts; see Retry-After"}}
 NO_STORE = "no-store"
 
 

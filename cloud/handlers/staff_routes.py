@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -11,11 +11,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from cloud.api_models import AttemptView, IncidentView, NoticeView
 from cloud.handlers.outbox_page import OUTBOX_PAGE
+from cloud.handlers.route_docs import KEY, UNAUTHORIZED
 from cloud.settings import store
 
 router = Router()  # type: ignore[no-untyped-call]
-KEY: list[dict[str, list[str]]] = [{"apiKey": []}]
-UNAUTHORIZED: dict[int, Any] = {401: {"description": "missing or unknown API key"}}
 
 
 @router.get("/api/incidents", security=KEY, responses=UNAUTHORIZED)

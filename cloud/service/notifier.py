@@ -75,7 +75,7 @@ def notices_for(
             customers = (
                 resolution_notices(
                     incident,
-                    _subscribers(store, incident.order_no),
+                    store.list_subscriptions(incident.order_no),
                     now,
                     routing,
                     _link(store, incident.order_no, base),
@@ -88,7 +88,7 @@ def notices_for(
         if incident.customer_told and not was_told and incident.order_no:
             return delay_notices(
                 incident,
-                _subscribers(store, incident.order_no),
+                store.list_subscriptions(incident.order_no),
                 _delivery(store, incident.order_no, now),
                 now,
                 routing,
@@ -102,7 +102,7 @@ def notices_for(
         return key_node_notices(
             before,
             after,
-            _subscribers(store, after.order_no),
+            store.list_subscriptions(after.order_no),
             now,
             routing,
             _link(store, after.order_no, base),
@@ -112,10 +112,6 @@ def notices_for(
         if message.sender is Writer.CUSTOMER:
             return [message_notice(message, now, routing)]
     return []
-
-
-def _subscribers(store: AlertStore, order_no: str) -> list[Any]:
-    return store.list_subscriptions(order_no)
 
 
 def _link(store: AlertStore, order_no: str, base: str) -> str | None:
