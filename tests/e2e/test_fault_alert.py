@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from infra.local.aws import free_port
+from infra.local.aws import free_port, wait_for_port
 from infra.local.stack import LocalStack
 from infra.processes import Child
 from presstrack.api_client import ApiClient
@@ -36,6 +36,7 @@ def test_a_press_fault_turns_the_stage_red_within_5_s_and_tells_maintenance(
         ["sim", "press", "--port", str(press_port), "--sheets-per-hour", "36000"],
         tmp_path,
     ).start()
+    wait_for_port("127.0.0.1", press_port, 20)
     config = {
         "site": "fault",
         "agent": "edge-1",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from infra.local.aws import free_port
+from infra.local.aws import free_port, wait_for_port
 from infra.local.stack import LocalStack
 from infra.processes import Child
 from presstrack.api_client import ApiClient
@@ -60,6 +60,7 @@ def test_printed_count_reaches_the_press_truth_exactly(
     api = ApiClient(stack.base_url, api_key)
     try:
         wait_for(truth_path.exists, 20, "the press truth file")
+        wait_for_port("127.0.0.1", press_port, 20)
         created = api.call(
             "POST",
             "/api/orders",

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from infra.broker import Mosquitto
-from infra.local.aws import free_port
+from infra.local.aws import free_port, wait_for_port
 from infra.processes import Child
 from simulators.machine_model import Command
 from simulators.press_control import send_command
@@ -51,6 +51,7 @@ def start_press(tmp_path: Path, job_sheets: int, speed: int) -> tuple[Child, int
         tmp_path,
     ).start()
     wait_for(truth.exists, 20, "the press")
+    wait_for_port("127.0.0.1", port, 20)
     return press, port, truth
 
 
