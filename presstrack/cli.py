@@ -179,6 +179,21 @@ def _apikey_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _redrive(args: argparse.Namespace) -> int:
+    import boto3
+
+    from presstrack.redrive import RedriveError, redrive
+
+    sqs = boto3.client("sqs", endpoint_url=args.endpoint_url)
+    try:
+        moved = redrive(sqs, args.source, args.target, args.limit)
+    except RedriveError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"moved {moved} messages from {args.source} to {args.target}")
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     from presstrack.wire import dump_schemas
 
@@ -222,6 +237,22 @@ def _add_local_commands(commands: Any) -> None:
     new.add_argument("--table", required=True, help="the stack's table (output TableName)")
     new.add_argument("--endpoint-url", help="AWS endpoint (for a local stack)")
     new.set_defaults(run=_apikey_create)
+
+    again = commands.add_parser(
+        "redrive", help="move dead-lettered snapshots back to their queue (ingest is idempotent)"
+    )
+    again.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        help="the dead-letter queue's URL (stack output SnapshotDeadLetterQueueUrl)",
+    )
+    again.add_argument(
+        "--to", dest="target", required=True, help="the queue's URL (output SnapshotQueueUrl)"
+    )
+    again.add_argument("--limit", type=int, help="move at most this many")
+    again.add_argument("--endpoint-url", help="AWS endpoint (for a local stack)")
+    again.set_defaults(run=_redrive)
 
     schema = commands.add_parser("schema", help="print the wire JSON Schema (or OpenAPI)")
     schema.add_argument("--openapi", action="store_true", help="print the OpenAPI document")

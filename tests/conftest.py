@@ -13,6 +13,7 @@ import pytest
 from infra.broker import Mosquitto
 from infra.local.aws import free_port
 from infra.local.stack import LocalStack
+from tests.link import AwsLink
 
 
 @pytest.fixture(scope="session")
@@ -25,11 +26,25 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
 
 
 @pytest.fixture(scope="session")
-def stack(mosquitto: Mosquitto) -> Iterator[LocalStack]:
+def aws_link() -> Iterator[AwsLink]:
+    """The relay between the stack and moto's server; fault tests cut or throttle it."""
+    link = AwsLink(free_port()).start()
+    yield link
+    link.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(mosquitto: Mosquitto, aws_link: AwsLink) -> Iterator[LocalStack]:
     """template.yaml running locally: moto's server, the rule bridge, queues, the HTTP API."""
     # The minute schedule would run the detector at wall-clock time over machines whose tests
     # compress machine time; tests fire the schedule themselves (test_detector_schedule).
-    local = LocalStack(mqtt_url=mosquitto.url, http_port=free_port(), schedule_seconds=86_400)
+    local = LocalStack(
+        mqtt_url=mosquitto.url,
+        http_port=free_port(),
+        schedule_seconds=86_400,
+        moto_port=aws_link.upstream_port,
+        aws_endpoint=aws_link.endpoint,
+    )
     local.start()
     yield local
     local.stop()

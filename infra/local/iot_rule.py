@@ -41,6 +41,7 @@ class TopicRuleBridge:
             clean_session=False,
             manual_ack=True,
         )
+        self._client.reconnect_delay_set(min_delay=1, max_delay=5)  # back soon after a restart
         self._client.on_connect = self._on_connect
         self._client.on_message = lambda _c, _u, message: self._pending.put(message)
         self._worker = threading.Thread(target=self._forward, name="iot-rule", daemon=True)

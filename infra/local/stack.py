@@ -27,6 +27,8 @@ class LocalStack:
     http_port: int = 8000
     template_path: Path = TEMPLATE
     moto_port: int | None = None
+    # where the stack's clients reach moto (a relay in front of it, in fault tests)
+    aws_endpoint: str | None = None
     template: Template = field(init=False)
     moto: MotoServer = field(init=False)
     functions: dict[str, LocalFunction] = field(default_factory=dict, init=False)
@@ -39,8 +41,9 @@ class LocalStack:
 
     @property
     def endpoint(self) -> str:
-        """moto's server URL; boto3 clients in this process use it too."""
-        return self.moto.endpoint
+        """Where AWS answers: moto's server, or the relay before it; boto3 clients in this
+        process use it too."""
+        return self.aws_endpoint or self.moto.endpoint
 
     @property
     def base_url(self) -> str:
@@ -53,9 +56,9 @@ class LocalStack:
         self.template = Template.load(self.template_path)
         self.moto = MotoServer(self.moto_port)
         self.moto.start()
-        provision(self.template, self.moto.endpoint)
+        provision(self.template, self.endpoint)
         os.environ.update(LOCAL_CREDENTIALS)
-        os.environ["AWS_ENDPOINT_URL"] = self.moto.endpoint
+        os.environ["AWS_ENDPOINT_URL"] = self.endpoint
         routes = []
         for spec in self.template.functions():
             os.environ.update({k: str(v) for k, v in spec.environment.items()})
@@ -69,7 +72,7 @@ class LocalStack:
                         self.template.ref(event.queue),
                         self.template.physical_name(event.queue),
                         function,
-                        self.moto.endpoint,
+                        self.endpoint,
                     )
                 )
             routes += [(route, function) for route in spec.routes]
@@ -78,13 +81,13 @@ class LocalStack:
             ]
             self.streams += [
                 StreamSource(
-                    event, self.template.physical_name(event.table), function, self.moto.endpoint
+                    event, self.template.physical_name(event.table), function, self.endpoint
                 )
                 for event in spec.streams
             ]
         for rule in self.template.topic_rules():
             self.bridges.append(
-                TopicRuleBridge(rule, self.mqtt_url, self.moto.endpoint, rule.error_bucket)
+                TopicRuleBridge(rule, self.mqtt_url, self.endpoint, rule.error_bucket)
             )
         self.api = HttpApi(routes, self.http_port)
         for source in self.sources:
