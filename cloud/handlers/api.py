@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -9,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import APIKey
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -54,6 +56,32 @@ app = APIGatewayHttpResolver(enable_validation=True)
 def _problem(status: int, message: str) -> Response[str]:
     return Response(
         status, content_types.APPLICATION_JSON, Problem(message=message).model_dump_json()
+    )
+
+
+@app.exception_handler(RequestValidationError)
+def _unprocessable(error: RequestValidationError) -> Response[str]:
+    """Each bad field by its place, with what is wrong in words (the value itself is not
+    echoed back)."""
+    detail = [
+        {
+            "loc": list(e.get("loc", ())),
+            "msg": str(e.get("msg") or e.get("type", "invalid")),
+            "type": str(e.get("type", "value_error")),
+        }
+        for e in error.errors()
+    ]
+    return Response(
+        422, content_types.APPLICATION_JSON, json.dumps({"statusCode": 422, "detail": detail})
+    )
+
+
+@app.exception_handler(UnicodeDecodeError)
+def _not_text(_error: UnicodeDecodeError) -> Response[str]:
+    """A body that is not UTF-8 (API Gateway hands it on base64-encoded) cannot be JSON."""
+    detail = [{"loc": ["body"], "msg": "the body is not UTF-8 text", "type": "json_invalid"}]
+    return Response(
+        422, content_types.APPLICATION_JSON, json.dumps({"statusCode": 422, "detail": detail})
     )
 
 
@@ -116,7 +144,7 @@ def _conflict(error: ConflictError) -> Response[str]:
 @app.post(
     "/api/orders",
     security=[{"apiKey": []}],
-    responses={201: {"description": "created"}, 200: {"description": "exists"}, **UNAUTHORIZED},
+    responses={**UNAUTHORIZED, 201: {"description": "created"}, 200: {"description": "exists"}},
 )
 def create_order(body: CreateOrder) -> tuple[OrderCreated, int]:
     """Create an order and its tracking link; sending the same order number again is a no-op."""
@@ -341,7 +369,13 @@ def shop_analytics() -> Analytics:
 @app.get(
     "/api/export/orders.csv",
     security=[{"apiKey": []}],
-    responses=UNAUTHORIZED,
+    responses={
+        **UNAUTHORIZED,
+        200: {
+            "description": "one line per order, with a header line",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+    },
 )
 def export_orders() -> Response[str]:
     """Every order as CSV for the ERP."""

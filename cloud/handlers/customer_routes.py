@@ -33,7 +33,7 @@ from cloud.domain.messages import Channel, Message
 from cloud.domain.photos import Photo
 from cloud.domain.tracking import TrackingView
 from cloud.handlers.page import render_lookup, render_main, render_page
-from cloud.handlers.route_docs import KEY, LIMITED, UNAUTHORIZED
+from cloud.handlers.route_docs import CREATED, KEY, LIMITED, UNAUTHORIZED
 from cloud.service import photos, tracking
 from cloud.service.orders import InvalidRequestError
 from cloud.service.ports import NotFoundError, PhotoFiles
@@ -102,7 +102,7 @@ def lookup_page(lang: LangParam = "zh") -> Response[str]:
     return _html(render_lookup(lang))
 
 
-@router.post("/api/lookup", responses={404: {"description": "no match"}, **LIMITED})
+@router.post("/api/lookup", responses=LIMITED)
 def lookup(body: Lookup) -> LookupFound:
     """Order number plus phone number (or its last four digits) gives the tracking link.
     A wrong number and a wrong phone get the same answer; attempts are rate-limited."""
@@ -110,14 +110,14 @@ def lookup(body: Lookup) -> LookupFound:
     return LookupFound(tracking_page=f"/t/{token}", tracking_json=f"/api/track/{token}")
 
 
-@router.post("/api/track/<token>/messages", responses=LIMITED)
+@router.post("/api/track/<token>/messages", responses={**LIMITED, **CREATED})
 def post_message(token: Token, body: PostMessage) -> tuple[MessageOut, int]:
     """The customer writes to the shop from the page (在线留言)."""
     message = tracking.post_message(store(), token, body.text, _client(), _now())
     return _message(message, public=True), 201
 
 
-@router.post("/api/track/<token>/subscriptions", responses={**LIMITED, 422: {}})
+@router.post("/api/track/<token>/subscriptions", responses={**LIMITED, **CREATED})
 def subscribe(token: Token, body: Subscribe) -> tuple[Subscribed, int]:
     """Push opt-in: an SMS number or a WeChat openid; the answer masks it."""
     try:
@@ -154,7 +154,7 @@ def list_links(order_no: Annotated[OrderNo, Path()]) -> list[LinkView]:
     return [_link(link) for link in store().list_links(order_no)]
 
 
-@router.post("/api/orders/<order_no>/links", security=KEY, responses=UNAUTHORIZED)
+@router.post("/api/orders/<order_no>/links", security=KEY, responses={**UNAUTHORIZED, **CREATED})
 def new_link(order_no: Annotated[OrderNo, Path()], body: NewLink) -> tuple[LinkView, int]:
     """Another link to the same order (for a WeChat group, a colleague of the customer...)."""
     link = tracking.new_link(store(), order_no, body.label, body.valid_days, _now())
@@ -173,7 +173,7 @@ def list_messages(order_no: Annotated[OrderNo, Path()]) -> list[MessageOut]:
     return [_message(m) for m in tracking.thread(store(), order_no)]
 
 
-@router.post("/api/orders/<order_no>/messages", security=KEY, responses=UNAUTHORIZED)
+@router.post("/api/orders/<order_no>/messages", security=KEY, responses={**UNAUTHORIZED, **CREATED})
 def reply(order_no: Annotated[OrderNo, Path()], body: Reply) -> tuple[MessageOut, int]:
     """A staff reply; the customer sees it on the page as from the shop."""
     return _message(tracking.reply(store(), order_no, body.text, body.by, _now())), 201
@@ -200,7 +200,11 @@ def _photo(p: Photo) -> PhotoOut:
     )
 
 
-@router.post("/api/orders/<order_no>/stages/<stage>/photos", security=KEY, responses=UNAUTHORIZED)
+@router.post(
+    "/api/orders/<order_no>/stages/<stage>/photos",
+    security=KEY,
+    responses={**UNAUTHORIZED, **CREATED},
+)
 def new_photo(
     order_no: Annotated[OrderNo, Path()], stage: Annotated[Code, Path()], body: NewPhoto
 ) -> tuple[PhotoUpload, int]:

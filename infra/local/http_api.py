@@ -33,6 +33,11 @@ def api_event(
     text_types = ("application/json", "text/", "application/x-www-form-urlencoded")
     ctype = headers.get("content-type", "")
     is_text = not body or any(ctype.startswith(t) for t in text_types)
+    if is_text:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:  # API Gateway passes such a body on base64-encoded
+            is_text = False
     now = datetime.now(UTC)
     event: dict[str, Any] = {
         "version": "2.0",
@@ -66,7 +71,7 @@ def api_event(
         pairs = parse_qsl(query, keep_blank_values=True)
         event["queryStringParameters"] = dict(pairs)
     if body:
-        event["body"] = body.decode("utf-8") if is_text else base64.b64encode(body).decode()
+        event["body"] = text if is_text else base64.b64encode(body).decode()
     return event
 
 
