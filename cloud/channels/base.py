@@ -28,7 +28,7 @@ def http_json(
 ) -> dict[str, Any]:
     """One JSON request with a timeout; ChannelError for transport errors and HTTP errors."""
     if not url.startswith(("https://", "http://")):
-        raise ChannelError(f"url: not http(s): {url[:40]}")
+        raise ChannelError("url: not http(s)")  # the URL itself may carry a key
     data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
     request = urllib.request.Request(  # noqa: S310  (scheme checked above)
         url,
