@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
 from infra.local.stack import LocalStack
 from presstrack.api_client import ApiClient
 
-EXAMPLES = 15  # per operation and mode
+EXAMPLES = 10  # per operation and mode
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
