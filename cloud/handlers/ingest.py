@@ -1,4 +1,5 @@
-"""Ingest Lambda: SQS batches of machine snapshots, partial batch failures reported."""
+"""Ingest Lambda: SQS batches of machine snapshots, one write per machine per batch, partial
+batch failures reported."""
 
 from __future__ import annotations
 
@@ -11,20 +12,12 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cloud.service.ingest import ingest_body
+from cloud.service.ingest import ingest_batch
 from cloud.settings import store
 
 logger = Logger(service="presstrack-ingest")
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @cache
@@ -57,21 +50,18 @@ def check_agent_machines_later(agent: str) -> None:
             _check_later(machine.key, wait)
 
 
-def record_handler(record: SQSRecord) -> int:
-    """Apply one message; raising fails only this record, which SQS then redelivers."""
-    return ingest_body(
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Entry point: the batch's snapshots applied with one write per machine; the messages
+    that failed are reported so SQS redelivers only them."""
+    records = event.get("Records", [])
+    failed = ingest_batch(
         store(),
-        record.body,
-        record.message_id,
+        [(r["messageId"], r["body"]) for r in records],
         check_fault_later,
         check_agent_machines_later,
         datetime.now(UTC),
     )
-
-
-@logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    """Entry point."""
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    if failed:
+        logger.warning("batch partly failed", failed=len(failed), records=len(records))
+    return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}

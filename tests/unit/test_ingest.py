@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cloud.domain.machines import Machine, apply_snapshot
 from cloud.domain.orders import Order, StageState
-from cloud.service.ingest import ingest_body, ingest_snapshot
+from cloud.service.ingest import ingest_batch, ingest_body, ingest_snapshot
 from cloud.service.orders import assign_stage, create_order, register_machine, track
 from presstrack.wire import Counters, CounterUnit, ItemState, MachineSnapshot, MachineState
 from tests.fakes import MemoryStore
@@ -166,3 +167,76 @@ def test_a_perfecting_press_counts_two_impressions_a_sheet_exactly(
     stage = store.get_stage("A-1", "printing")
     assert stage is not None
     assert stage.good == (impressions[-1] - 1_000) // 2
+
+
+class CountingStore(MemoryStore):
+    """Counts the machine writes, and fails every write of one machine when told to."""
+
+    def __init__(self, broken: str | None = None) -> None:
+        super().__init__()
+        self.writes = 0
+        self.broken = broken
+
+    def save_machine(self, machine: Machine, stage: Any = None) -> None:
+        if machine.key == self.broken:
+            raise RuntimeError("throttled")
+        self.writes += 1
+        super().save_machine(machine, stage)
+
+
+def body(snapshot: MachineSnapshot) -> str:
+    return snapshot.model_dump_json()
+
+
+@given(
+    increments=st.lists(st.integers(min_value=0, max_value=400), min_size=1, max_size=30),
+    data=st.data(),
+)
+def test_a_batch_writes_each_machine_once_and_counts_exactly(
+    increments: list[int], data: st.DataObject
+) -> None:
+    """GIVEN a batch of one press's snapshots, duplicated and shuffled, THEN one write, and
+    printed equals the press's count."""
+    store = CountingStore()
+    token = order_on_press(store)
+    lifetimes = [1_000]
+    for added in increments:
+        lifetimes.append(lifetimes[-1] + added)
+    snapshots = [snap(seq, life) for seq, life in enumerate(lifetimes) if seq > 0]
+    batch = data.draw(st.permutations(snapshots + snapshots[: len(snapshots) // 2]))
+    store.writes = 0
+    failed = ingest_batch(store, [(f"m{n}", body(s)) for n, s in enumerate(batch)])
+    assert failed == []
+    assert store.writes <= 1
+    assert track(store, token).printed == lifetimes[-1] - 1_000
+
+
+def test_a_batch_keeps_the_good_when_one_machine_fails() -> None:
+    store = CountingStore(broken="shop/press-2")
+    token = order_on_press(store)
+    other = [s.model_copy(update={"machine": "press-2"}) for s in (snap(1, 10), snap(2, 20))]
+    messages = [
+        ("a", body(snap(1, 1_100))),
+        ("b", body(other[0])),
+        ("c", '{"v": 1, "seq": "x"}'),
+        ("d", body(snap(2, 1_250))),
+        ("e", body(other[1])),
+    ]
+    assert ingest_batch(store, messages) == ["b", "e"]  # only the failing machine's messages
+    assert track(store, token).printed == 250
+    assert store.quarantined  # the malformed one kept with its reason
+
+
+def test_a_batch_that_moves_the_press_to_the_next_order_credits_each_order() -> None:
+    store = CountingStore()
+    first = order_on_press(store)
+    second, _ = create_order(
+        store, Order("B-2", "Customer", "Leaflet", 5000, date(2026, 12, 10), T0), None
+    )
+    keyed_in = snap(3, 1_500).model_copy(update={"job_id": "B-2"})
+    batch = [snap(1, 1_200), snap(2, 1_300), keyed_in, snap(4, 1_800)]
+    store.writes = 0
+    assert ingest_batch(store, [(f"m{n}", body(s)) for n, s in enumerate(batch)]) == []
+    assert track(store, first).printed == 300
+    assert track(store, second).printed == 200 + 300  # the job id came with sheets 1300-1500
+    assert store.writes == 2
