@@ -12,6 +12,7 @@ import http.client
 import json
 import random
 import threading
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -31,6 +32,7 @@ class AwsLink:
         self.requests = 0
         self.dropped = 0
         self.throttled = 0
+        self.by_target: Counter[str] = Counter()  # AWS operations relayed, e.g. "PutItem"
         link = self
 
         class Relay(_Relay):
@@ -92,8 +94,10 @@ class _Relay(BaseHTTPRequestHandler):
 
     def _relay(self) -> None:
         link = self.owner
+        target = self.headers.get("X-Amz-Target", "")
         with link.lock:
             link.requests += 1
+            link.by_target[target.rpartition(".")[2] or self.command] += 1
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if link.cut_off.is_set():
