@@ -130,7 +130,7 @@ def stage_item(s: Stage) -> dict[str, Any]:
         "by": s.by,
         "note": s.note,
         "delay_reason": s.delay_reason,
-        "standard_hours": Decimal(str(s.standard_hours)),
+        "standard_hours": Decimal(str(round(s.standard_hours, 4))),  # DynamoDB: 38 digits
         "key_node": s.key_node,
         "expected_recovery": _iso(s.expected_recovery),
         "delay_action": s.delay_action,

@@ -297,3 +297,17 @@ def test_every_route_but_the_customers_needs_a_key_before_anything_else(
             assert status == 401, (route.method, route.path)
     assert public == len(customers)
     assert len(routes) - public >= 25
+
+
+def test_standard_hours_finer_than_dynamodb_keeps_are_rounded_not_a_500(
+    stack: LocalStack, api_key: str
+) -> None:
+    """Found by the contract run: 5e-324 hours could not be stored and answered 500."""
+    api = ApiClient(stack.base_url, api_key)
+    route = [
+        {"code": "design", "name": "设计", "standard_hours": 5e-324},
+        {"code": "printing", "name": "印刷", "kind": "machine", "standard_hours": 2.123456789},
+    ]
+    created = api.call("POST", "/api/orders", {**ORDER, "order_no": "API-TINY", "route": route})
+    view = api.call("GET", created["tracking_json"])
+    assert [s["code"] for s in view["stages"]] == ["design", "printing"]
