@@ -21,6 +21,7 @@ OK: dict[int, Any] = {200: {"description": "done"}}
 CREATED: dict[int, Any] = {201: {"description": "created"}}
 #: refusals any route with a path parameter or a state may give
 REFUSALS: dict[int, Any] = {
+    400: _refusal("a malformed request (its headers or body cannot be read)"),
     404: _refusal("no such order, stage, machine, link or photo"),
     409: _refusal("not possible in the order's present state"),
 }

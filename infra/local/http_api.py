@@ -112,7 +112,16 @@ class HttpApi:
     def serve(self, request: BaseHTTPRequestHandler) -> None:
         """Route one request to its function and write the function's answer."""
         parts = urlsplit(request.path)
-        length = int(request.headers.get("content-length") or 0)
+        try:
+            length = int(request.headers.get("content-length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:  # API Gateway refuses such a request before any function sees it
+            request.close_connection = True
+            self._write(
+                request, 400, {"content-type": "application/json"}, b'{"message":"Bad Request"}'
+            )
+            return
         if length > MAX_BODY:
             self._write(
                 request,
