@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 
 from presstrack.wire import (
     CounterUnit,
@@ -37,6 +38,44 @@ DETAIL_WORDS = {
     StatusDetail.MISSING_RESOURCES: "缺料",
     StatusDetail.WAIT_FOR_APPROVAL: "等待签样",
 }
+
+
+SETUP_DETAILS = {
+    StatusDetail.FORM_CHANGE,
+    StatusDetail.BLANKET_CHANGE,
+    StatusDetail.SIZE_CHANGE,
+    StatusDetail.WARM_UP,
+}
+CLEANING_DETAILS = {StatusDetail.WASH_UP, StatusDetail.CLEAN_UP}
+
+
+class Activity(StrEnum):
+    """What a machine is doing now, in the words a customer is shown."""
+
+    RUNNING = "running"
+    MAKEREADY = "makeready"
+    WASHUP = "washup"
+    STOPPED = "stopped"
+    MAINTENANCE = "maintenance"
+    OFFLINE = "offline"
+
+
+def activity(available: bool, state: MachineState | None) -> Activity:
+    """The customer's word for a machine state. A fault reads as stopped: only a fault that
+    lasts becomes a delay with its reason, so a two-second paper jam alarms nobody."""
+    if not available or state is None or state.item is ItemState.NOT_AVAILABLE:
+        return Activity.OFFLINE
+    if state.mode is OperationMode.MAINTENANCE:  # planned: not a fault
+        return Activity.MAINTENANCE
+    if is_fault(state):
+        return Activity.STOPPED
+    if state.detail in CLEANING_DETAILS:
+        return Activity.WASHUP
+    if state.mode is OperationMode.SETUP or state.detail in SETUP_DETAILS:
+        return Activity.MAKEREADY
+    if state.item is ItemState.EXECUTING:
+        return Activity.RUNNING
+    return Activity.STOPPED
 
 
 @dataclass(frozen=True)

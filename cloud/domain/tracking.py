@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from cloud.domain.estimate import Estimate
+from cloud.domain.machines import Activity
 from cloud.domain.messages import Message, Sender
 from cloud.domain.orders import Order, Stage, StageKind, StageState
 from cloud.domain.summary import summarise
@@ -37,6 +38,9 @@ class StageView(BaseModel):
     delay_action: str | None = Field(None, description="what the shop is doing about a delay")
     expected_start: datetime | None = None
     expected_end: datetime | None = None
+    machine_state: Activity | None = Field(
+        None, description="what the machine on this unfinished stage is doing now"
+    )
     photos: list[PhotoView] = []
 
 
@@ -88,9 +92,11 @@ def tracking_view(
     messages: list[Message] | None = None,
     photos: dict[str, list[PhotoView]] | None = None,
     zone: str = "Asia/Shanghai",
+    machines: dict[str, Activity] | None = None,
 ) -> TrackingView:
     """Build the customer's view of an order from its stages (and, when known, its estimate,
-    its message thread and its photos by stage)."""
+    its message thread, its photos by stage and, by stage, what the machine working on it is
+    doing now)."""
     tz = ZoneInfo(zone)
     ordered = sorted(stages, key=lambda s: s.position)
     printing = [s for s in ordered if s.kind is StageKind.MACHINE]
@@ -103,7 +109,9 @@ def tracking_view(
     views = []
     for s in ordered:
         guess = live.stage(s.code) if live else None
-        ahead = guess is not None and s.state not in (StageState.DONE, StageState.SKIPPED)
+        unfinished = s.state not in (StageState.DONE, StageState.SKIPPED)
+        ahead = guess is not None and unfinished
+        doing = (machines or {}).get(s.code) if unfinished else None
         views.append(
             StageView(
                 code=s.code,
@@ -119,6 +127,7 @@ def tracking_view(
                 delay_action=s.delay_action,
                 expected_start=local(guess.start) if ahead and guess else None,
                 expected_end=local(guess.end) if ahead and guess else None,
+                machine_state=doing if order.cancelled is None else None,
                 photos=(photos or {}).get(s.code, []),
             )
         )

@@ -57,6 +57,12 @@ _T: dict[str, dict[Lang, str]] = {
         "en": "No order matches that number and phone.",
     },
     "too_many": {"zh": "尝试次数过多,请稍后再试。", "en": "Too many tries; please wait a while."},
+    "running": {"zh": "机器运行中", "en": "Machine running"},
+    "makeready": {"zh": "调机中", "en": "Making ready"},
+    "washup": {"zh": "清洗中", "en": "Washing up"},
+    "stopped": {"zh": "暂停中", "en": "Paused"},
+    "maintenance": {"zh": "设备保养中", "en": "Machine maintenance"},
+    "offline": {"zh": "暂无设备数据", "en": "No data from the machine"},
 }
 _UNITS_EN = {"sheet": "sheets", "impression": "impressions", "piece": "pieces"}
 
@@ -82,6 +88,9 @@ def _name(s: StageView, lang: Lang) -> str:
 
 def _stage(s: StageView, view: TrackingView, token: str, lang: Lang) -> str:
     lines = [f"<b>{escape(_name(s, lang))}</b> <i>{t(s.state.value, lang)}</i>"]
+    if s.machine_state is not None:
+        doing = s.machine_state.value
+        lines.append(f'<small class="m" data-machine="{doing}">{t(doing, lang)}</small>')
     if s.state is StageState.DONE and s.ended:
         lines.append(f"<time>{_when(s.ended, lang)}</time>")
     if s.kind is StageKind.MACHINE and s.planned and s.state is not StageState.PENDING:
@@ -157,7 +166,8 @@ _STYLE = (
     "ol li{border-left:6px solid #9e9e9e;padding:.4em .6em;margin:.4em 0;background:#fafafa}"
     "li.done{border-color:#2e7d32}li.active{border-color:#f9a825;background:#fffde7}"
     "li.delayed{border-color:#c62828;background:#ffebee}li.skipped{opacity:.6}"
-    "li i{font-style:normal;color:#555;margin-left:.3em}li p{margin:.2em 0}"
+    "li i{font-style:normal;color:#555;margin-left:.3em}.m{margin-left:.5em;color:#555}"
+    "li p{margin:.2em 0}"
     ".why{color:#c62828}progress{width:100%;height:.9em}time{color:#666;margin-left:.4em}"
     "img{max-width:100%;margin-top:.3em}#thread{padding:0;list-style:none}"
     "#thread li{padding:.4em;margin:.3em 0;border-radius:6px;background:#eef}"

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from cloud.domain.estimate import Estimate, ShopSettings, estimate
 from cloud.domain.links import TrackingLink, digits, mask, phone_matches
+from cloud.domain.machines import Activity, JobRef, Machine, activity
 from cloud.domain.messages import Channel, Message, Sender, Subscription
 from cloud.domain.orders import Order, Stage, StageKind, StageState
 from cloud.domain.photos import PhotoState
@@ -44,16 +45,46 @@ def live_link(
     return link
 
 
-def estimate_order(
-    store: CustomerStore, order: Order, stages: list[Stage], now: datetime, settings: ShopSettings
-) -> Estimate:
-    """The order's estimate from the shop's settings, history and machines' rated speeds."""
-    rated: dict[str, float] = {}
+def stage_machines(store: CustomerStore, stages: list[Stage]) -> dict[str, Machine]:
+    """The machines of the unfinished machine stages, each read once."""
+    keys = {
+        s.machine
+        for s in stages
+        if s.kind is StageKind.MACHINE
+        and s.machine
+        and s.state not in (StageState.DONE, StageState.SKIPPED)
+    }
+    found = {key: store.get_machine(key) for key in sorted(keys)}
+    return {key: machine for key, machine in found.items() if machine is not None}
+
+
+def working_on(
+    order_no: str, stages: list[Stage], machines: dict[str, Machine]
+) -> dict[str, Activity]:
+    """By stage code, what the machine working on that stage is doing now (a machine assigned
+    to a stage but still on another order's job says nothing about this one)."""
+    doing = {}
     for s in stages:
-        if s.kind is StageKind.MACHINE and s.machine and s.rate <= 0:
-            machine = store.get_machine(s.machine)
-            if machine is not None and machine.rated_per_hour:
-                rated[s.machine] = float(machine.rated_per_hour)
+        machine = machines.get(s.machine) if s.machine else None
+        if machine is not None and machine.job == JobRef(order_no, s.code):
+            doing[s.code] = activity(machine.available, machine.state)
+    return doing
+
+
+def estimate_order(
+    store: CustomerStore,
+    order: Order,
+    stages: list[Stage],
+    now: datetime,
+    settings: ShopSettings,
+    machines: dict[str, Machine] | None = None,
+) -> Estimate:
+    """The order's estimate from the shop's settings, history and machines' rated speeds
+    (`machines` as read by `stage_machines`; else only the stages that have no observed rate
+    yet read theirs)."""
+    if machines is None:
+        machines = stage_machines(store, [s for s in stages if s.rate <= 0])
+    rated = {key: float(m.rated_per_hour) for key, m in machines.items() if m.rated_per_hour}
     return estimate(order, stages, now, settings, store.get_calibration(), rated)
 
 
@@ -70,16 +101,23 @@ def track(
     if tracked is None:
         raise NotFoundError(NO_LINK)
     settings = store.get_settings()
+    machines = stage_machines(store, tracked.stages)
     guess = None
     if tracked.order.cancelled is None:
-        guess = estimate_order(store, tracked.order, tracked.stages, now, settings)
+        guess = estimate_order(store, tracked.order, tracked.stages, now, settings, machines)
     photos: dict[str, list[PhotoView]] = {}
     for p in sorted(tracked.photos, key=lambda p: p.created):
         if p.state is PhotoState.READY and files is not None:
             url = files.view_url(p.key, PHOTO_VIEW_S)
             photos.setdefault(p.stage, []).append(PhotoView(id=p.id, url=url, caption=p.caption))
     view = tracking_view(
-        tracked.order, tracked.stages, guess, tracked.messages, photos, settings.calendar.zone
+        tracked.order,
+        tracked.stages,
+        guess,
+        tracked.messages,
+        photos,
+        settings.calendar.zone,
+        working_on(link.order_no, tracked.stages, machines),
     )
     if guess is not None and view.status != "completed":
         store.log_estimate(link.order_no, guess, view.printed)

@@ -132,6 +132,7 @@ def test_a_live_order_moves_without_a_reload(
     expect(page.locator("#s-design")).to_contain_text("已完成")
     assert colour(page, "printing") == YELLOW
     expect(page.locator("#s-printing")).to_contain_text("进行中")
+    expect(page.locator("#s-printing .m")).to_have_text("机器运行中")
     expect(page.locator("#s-printing .eta")).to_contain_text("预计")
     assert colour(page, "qc") == GREY
     expect(page.locator("#s-qc")).to_contain_text("计划")
@@ -155,6 +156,7 @@ def test_a_live_order_moves_without_a_reload(
     page.click("#lang")
     expect(page.locator("#summary")).to_contain_text("Your order is in printing", timeout=10_000)
     expect(page.locator("#s-printing .n")).to_have_text("3000 / 5000 sheets")
+    expect(page.locator("#s-printing .m")).to_have_text("Machine running")
     expect(page.locator("#say h2")).to_have_text("Messages")
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.evaluate("window.stillHere") is True

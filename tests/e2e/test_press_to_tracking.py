@@ -88,9 +88,12 @@ def test_printed_count_reaches_the_press_truth_exactly(
         send_command(press_port, Command.NEW_JOB)
         send_command(press_port, Command.START)
         seen: list[int] = []
+        doing: set[str | None] = set()
 
         def press_done() -> bool:
-            seen.append(api.call("GET", created["tracking_json"])["printed"])
+            view = api.call("GET", created["tracking_json"])
+            seen.append(view["printed"])
+            doing.add(next(s for s in view["stages"] if s["code"] == "printing")["machine_state"])
             truth = read_truth(truth_path)
             return bool(truth["state"] == "IDLE" and truth["job_count"] == JOB_SHEETS)
 
@@ -110,6 +113,8 @@ def test_printed_count_reaches_the_press_truth_exactly(
         assert printing["state"] == "done"
         assert printing["ended"]
         assert any(0 < n < expected for n in seen), "progress was visible while printing"
+        assert "running" in doing, f"the press was seen running on the stage: {doing}"
+        assert printing["machine_state"] is None  # a finished stage has nothing running on it
         # the 32-bit lifetime register wrapped during the run and nothing was lost
         assert int(truth["lifetime"]) > 2**32
     finally:
