@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -56,8 +57,11 @@ class MachineWorker:
         outbox: Outbox,
         writer: OutboxWriter,
         metrics: EdgeMetrics,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` is the wall clock readings are stamped with (a simulated day runs its own)."""
         self.config, self.machine, self.source = config, machine, source
+        self.clock = clock
         self.writer, self.metrics = writer, metrics
         self.policy = ReportPolicy(
             config.report.counter_seconds,
@@ -111,9 +115,9 @@ class MachineWorker:
             self._m_errors.inc()
             self._m_available.set(0)
             log.debug("%s: %s", machine_id, error)
-            self._consider(Reading(available=False, read_at=time.time()))
+            self._consider(Reading(available=False, read_at=self.clock()))
             return
-        self._read_at = time.time()
+        self._read_at = self.clock()
         self._m_latency.observe(time.perf_counter() - started)
         self._m_points.inc(len(values))
         self._m_available.set(1)
@@ -136,7 +140,7 @@ class MachineWorker:
 
     def _with_counts(self, base: Reading, values: dict[str, Value]) -> Reading:
         totals = dict(base.totals)
-        wall = time.time()
+        wall = self.clock()
         for name in ODOMETER_POINTS:
             if name not in values:
                 continue
@@ -191,7 +195,7 @@ class MachineWorker:
                 machine=self.machine.id,
                 agent=self.config.agent,
                 seq=seq,
-                ts=datetime.fromtimestamp(reading.read_at or time.time(), UTC),
+                ts=datetime.fromtimestamp(reading.read_at or self.clock(), UTC),
                 available=reading.available,
                 state=reading.state if reading.available else None,
                 counters=counters if reading.available else None,

@@ -13,6 +13,7 @@ import json
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -33,6 +34,9 @@ class AwsLink:
         self.dropped = 0
         self.throttled = 0
         self.by_target: Counter[str] = Counter()  # AWS operations relayed, e.g. "PutItem"
+        # called with (operation, request body, status, answer body) before the caller hears
+        # the answer: benches meter capacity with it
+        self.observers: list[Callable[[str, bytes, int, bytes], None]] = []
         link = self
 
         class Relay(_Relay):
@@ -133,6 +137,8 @@ class _Relay(BaseHTTPRequestHandler):
                 if attempt:
                     self.close_connection = True
                     return
+        for observe in link.observers:
+            observe(target.rpartition(".")[2], body, answer.status, data)
         skip = {*HOP_BY_HOP, "content-length"}
         kept = {k: v for k, v in answer.getheaders() if k.lower() not in skip}
         length_of = answer.getheader("Content-Length") if self.command == "HEAD" else None
