@@ -14,9 +14,8 @@ from enum import StrEnum
 
 from cloud.domain.alert_rules import Rules
 from cloud.domain.estimate import Estimate
-from cloud.domain.machines import Machine, is_fault
+from cloud.domain.machines import Machine, producing
 from cloud.domain.orders import Order, Stage, StageKind, StageState
-from presstrack.wire import ItemState
 
 
 class IncidentKind(StrEnum):
@@ -115,12 +114,10 @@ def machine_findings(
                 **where,
             )
         )
-    running = machine.state is not None and machine.state.item is ItemState.EXECUTING
     flat_since = machine.counted_at
     if (
-        running
+        producing(machine.state)
         and job is not None
-        and not is_fault(machine.state)
         and flat_since is not None
         and now - flat_since >= timedelta(minutes=rules.stall_minutes)
     ):

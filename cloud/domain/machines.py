@@ -16,6 +16,13 @@ from presstrack.wire import (
 )
 
 FAULT_DETAILS = {StatusDetail.BREAKDOWN, StatusDetail.PAPER_JAM, StatusDetail.FAILURE}
+SETUP_DETAILS = {
+    StatusDetail.FORM_CHANGE,
+    StatusDetail.BLANKET_CHANGE,
+    StatusDetail.SIZE_CHANGE,
+    StatusDetail.WARM_UP,
+}
+CLEANING_DETAILS = {StatusDetail.WASH_UP, StatusDetail.CLEAN_UP}
 
 
 def is_fault(state: MachineState | None) -> bool:
@@ -30,6 +37,17 @@ def is_fault(state: MachineState | None) -> bool:
     )
 
 
+def producing(state: MachineState | None) -> bool:
+    """Executing its job, so its counter should move: not making ready, not faulted."""
+    return (
+        state is not None
+        and state.item is ItemState.EXECUTING
+        and state.mode is not OperationMode.SETUP
+        and state.detail not in SETUP_DETAILS | CLEANING_DETAILS
+        and not is_fault(state)
+    )
+
+
 DETAIL_WORDS = {
     StatusDetail.BREAKDOWN: "设备故障",
     StatusDetail.PAPER_JAM: "卡纸",
@@ -38,15 +56,6 @@ DETAIL_WORDS = {
     StatusDetail.MISSING_RESOURCES: "缺料",
     StatusDetail.WAIT_FOR_APPROVAL: "等待签样",
 }
-
-
-SETUP_DETAILS = {
-    StatusDetail.FORM_CHANGE,
-    StatusDetail.BLANKET_CHANGE,
-    StatusDetail.SIZE_CHANGE,
-    StatusDetail.WARM_UP,
-}
-CLEANING_DETAILS = {StatusDetail.WASH_UP, StatusDetail.CLEAN_UP}
 
 
 class Activity(StrEnum):
@@ -108,7 +117,9 @@ class Machine:
     impressions_per_sheet: int = 1  # a perfecting press prints both sides: 2
     carry: int = 0  # impressions counted that do not make a whole sheet yet
     fault_since: datetime | None = None  # machine time the current fault began
-    counted_at: datetime | None = None  # machine time the counter last moved
+    # machine time the counter last moved, or the machine began producing if that is later:
+    # a press back from makeready or a break has not stalled because it printed nothing then
+    counted_at: datetime | None = None
     fault_words: tuple[tuple[str, str], ...] = ()  # fault code -> what it means, per machine
     agent: str | None = None  # the edge agent that reads it
     version: int = 0
@@ -174,10 +185,13 @@ def apply_snapshot(current: Machine | None, snapshot: MachineSnapshot) -> Applie
         waste = min(credit, waste // per_sheet)
     state = snapshot.state if snapshot.available else machine.state
     moved = counters is not None and machine.lifetime is not None and credit > 0
+    began = producing(state) and not producing(machine.state)
     updated = replace(
         machine,
         fault_since=(machine.fault_since or snapshot.ts) if is_fault(state) else None,
-        counted_at=snapshot.ts if moved or machine.counted_at is None else machine.counted_at,
+        counted_at=snapshot.ts
+        if moved or began or machine.counted_at is None
+        else machine.counted_at,
         seq=snapshot.seq,
         agent=snapshot.agent,
         lifetime=lifetime,

@@ -30,7 +30,14 @@ from cloud.domain.incidents import (
 from cloud.domain.machines import JobRef, Machine, apply_snapshot
 from cloud.domain.messages import Channel, Subscription
 from cloud.domain.orders import Order, StageState, plan_stages, route_for
-from presstrack.wire import Counters, ItemState, MachineSnapshot, MachineState, StatusDetail
+from presstrack.wire import (
+    Counters,
+    ItemState,
+    MachineSnapshot,
+    MachineState,
+    OperationMode,
+    StatusDetail,
+)
 
 T0 = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 RUNNING = MachineState(item=ItemState.EXECUTING, detail=StatusDetail.GOOD)
@@ -170,6 +177,28 @@ def test_a_running_press_with_a_flat_counter_stalls_and_a_silent_one_is_a_gap() 
     assert kinds == {IncidentKind.STALL}
     later = {f.kind for f in machine_findings(line.machine, T0 + timedelta(minutes=17), RULES)}
     assert IncidentKind.DATA_GAP in later
+
+
+def test_makeready_and_the_minutes_after_a_break_are_not_stalls() -> None:
+    # GIVEN a press that printed, then made ready for 40 minutes (executing, setup mode)
+    line = Line()
+    makeready = MachineState(
+        item=ItemState.EXECUTING, mode=OperationMode.SETUP, detail=StatusDetail.FORM_CHANGE
+    )
+    line.snapshot(T0, RUNNING, sheets=0)
+    line.snapshot(T0 + timedelta(seconds=5), RUNNING, sheets=20)
+    for minute in range(1, 41, 2):  # the state at once, then heartbeats
+        line.snapshot(T0 + timedelta(minutes=minute), makeready)
+    at = T0 + timedelta(minutes=41)
+    assert machine_findings(line.machine, at, RULES) == []
+    # WHEN it starts printing again, its counter not reported yet
+    line.snapshot(at, RUNNING)
+    # THEN it has not stalled; only ten flat minutes of running are a stall
+    assert machine_findings(line.machine, at + timedelta(seconds=30), RULES) == []
+    for minute in range(2, 11, 2):
+        line.snapshot(at + timedelta(minutes=minute), RUNNING)
+    stalled = machine_findings(line.machine, at + timedelta(minutes=10), RULES)
+    assert {f.kind for f in stalled} == {IncidentKind.STALL}
 
 
 def test_an_overdue_stage_and_an_order_at_risk() -> None:
