@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -34,9 +35,10 @@ class AwsLink:
         self.dropped = 0
         self.throttled = 0
         self.by_target: Counter[str] = Counter()  # AWS operations relayed, e.g. "PutItem"
-        # called with (operation, request body, status, answer body) before the caller hears
-        # the answer: benches meter capacity with it
-        self.observers: list[Callable[[str, bytes, int, bytes], None]] = []
+        # each is called with (operation, request body) before the request goes on, and what
+        # it returns with (status, answer body) before the caller hears the answer: benches
+        # meter capacity with it
+        self.observers: list[Callable[[str, bytes], Callable[[int, bytes], None]]] = []
         link = self
 
         class Relay(_Relay):
@@ -89,10 +91,17 @@ class _Relay(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the stack logs what matters."""
 
+    def setup(self) -> None:
+        """No Nagle on the caller's side: an answer goes out at once, not after a delayed ACK."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _upstream(self) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
         if connection is None:
             connection = http.client.HTTPConnection("127.0.0.1", self.owner.upstream_port, 60)
+            connection.connect()
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._local.connection = connection
         return connection
 
@@ -123,10 +132,12 @@ class _Relay(BaseHTTPRequestHandler):
                 ).encode(),
             )
             return
+        operation = target.rpartition(".")[2]
+        answered = [observe(operation, body) for observe in link.observers]
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         for attempt in range(2):  # a kept-alive upstream connection may have gone stale
-            connection = self._upstream()
             try:
+                connection = self._upstream()
                 connection.request(self.command, self.path, body=body, headers=headers)
                 answer = connection.getresponse()
                 data = answer.read()
@@ -137,8 +148,8 @@ class _Relay(BaseHTTPRequestHandler):
                 if attempt:
                     self.close_connection = True
                     return
-        for observe in link.observers:
-            observe(target.rpartition(".")[2], body, answer.status, data)
+        for done in answered:
+            done(answer.status, data)
         skip = {*HOP_BY_HOP, "content-length"}
         kept = {k: v for k, v in answer.getheaders() if k.lower() not in skip}
         length_of = answer.getheader("Content-Length") if self.command == "HEAD" else None
@@ -148,12 +159,11 @@ class _Relay(BaseHTTPRequestHandler):
         self, status: int, headers: dict[str, str], data: bytes, length: str | None = None
     ) -> None:
         """Send an answer; a HEAD answer keeps the length of what a GET would bring."""
-        self.send_response_only(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", length or str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        lines = [f"{self.protocol_version} {status} {self.responses.get(status, ('',))[0]}"]
+        lines += [f"{key}: {value}" for key, value in headers.items()]
+        lines.append(f"Content-Length: {length or len(data)}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        # one write, headers and body together: two would wait on a delayed ACK
+        self.wfile.write(head + data if self.command != "HEAD" else head)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _relay  # noqa: N815
