@@ -19,6 +19,7 @@ class MemoryStore(Store):
         self.machines: dict[str, Machine] = {}
         self.stages: dict[tuple[str, str], Stage] = {}
         self.orders: dict[str, tuple[Order, str]] = {}
+        self.closed: set[str] = set()
         self.tokens: dict[str, str] = {}
         self.quarantined: list[tuple[str, str, str]] = []
         self.keys: dict[str, ApiKey] = {}
@@ -63,6 +64,7 @@ class MemoryStore(Store):
         for stage in stages:
             self._check(self.stages.get((stage.order_no, stage.code)), stage.version)
         self.orders[order.order_no] = (replace(order, version=order.version + 1), token)
+        self.closed.discard(order.order_no)
         for stage in stages:
             self.stages[(stage.order_no, stage.code)] = replace(stage, version=stage.version + 1)
 
@@ -75,8 +77,15 @@ class MemoryStore(Store):
     def list_machines(self) -> list[Machine]:
         return sorted(self.machines.values(), key=lambda m: m.key)
 
-    def list_orders(self) -> list[Order]:
-        return sorted((o for o, _ in self.orders.values()), key=lambda o: (o.due, o.order_no))
+    def list_orders(self, open_only: bool = False) -> list[Order]:
+        found = (
+            o for o, _ in self.orders.values() if not open_only or o.order_no not in self.closed
+        )
+        return sorted(found, key=lambda o: (o.due, o.order_no))
+
+    def close_order(self, order_no: str) -> None:
+        if order_no in self.orders:
+            self.closed.add(order_no)
 
     def first_token(self, order_no: str) -> str | None:
         found = self.orders.get(order_no)

@@ -184,6 +184,9 @@ def order_from(item: dict[str, Any]) -> Order:
     )
 
 
+CLOSED_ORDER = "ORDER#CLOSED"  # the index partition of finished and cancelled orders
+
+
 def order_item(order: Order, token: str) -> dict[str, Any]:
     """The stored form of an order, with its version bumped."""
     return {
@@ -341,8 +344,26 @@ class DynamoStore:
     def list_machines(self) -> list[Machine]:
         return [machine_from(i) for i in self._by_type("MACHINE")]
 
-    def list_orders(self) -> list[Order]:
-        return [order_from(i) for i in self._by_type("ORDER")]
+    def list_orders(self, open_only: bool = False) -> list[Order]:
+        found = self._by_type("ORDER")
+        if not open_only:
+            found += self._by_type(CLOSED_ORDER)
+        found.sort(key=lambda i: str(i["gsi1sk"]))
+        return [order_from(i) for i in found]
+
+    def close_order(self, order_no: str) -> None:
+        try:  # the head moves to its own index partition; saving the order moves it back
+            self.client.update_item(
+                TableName=self.table,
+                Key=_dump({"pk": f"ORDER#{order_no}", "sk": "ORDER"}),
+                UpdateExpression="SET gsi1pk = :closed",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":closed": {"S": CLOSED_ORDER}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return
+            raise StoreError(str(error)) from error
 
     def save_order(self, order: Order, stages: list[Stage]) -> None:
         token = self.first_token(order.order_no) or ""

@@ -74,9 +74,10 @@ def run(store: AlertStore, now: datetime) -> Pass:
         for m in store.list_machines()
         for f in machine_findings(m, now, rules, f"{m.site}/{m.agent}" in offline)
     ]
-    for order, stages in orders.all_orders(store):
+    for order, stages in orders.all_orders(store, open_only=True):
         done = all(s.state in (StageState.DONE, StageState.SKIPPED) for s in stages)
         if order.cancelled is not None or done:
+            store.close_order(order.order_no)  # read once more, not every minute forever
             continue
         worked = {
             s.code: calendar.between(s.started, now)

@@ -204,9 +204,9 @@ def register_machine(
     return _retrying(attempt, key)
 
 
-def all_orders(store: Store) -> list[tuple[Order, list[Stage]]]:
-    """Every order with its stages, by due date."""
-    found = (store.get_order(o.order_no) for o in store.list_orders())
+def all_orders(store: Store, open_only: bool = False) -> list[tuple[Order, list[Stage]]]:
+    """Every order (or every one not closed) with its stages, by due date."""
+    found = (store.get_order(o.order_no) for o in store.list_orders(open_only))
     return [f for f in found if f is not None]
 
 

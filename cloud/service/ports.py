@@ -57,8 +57,12 @@ class Store(Protocol):
     def list_machines(self) -> list[Machine]:
         """Every machine that has reported."""
 
-    def list_orders(self) -> list[Order]:
-        """Every order, by due date."""
+    def list_orders(self, open_only: bool = False) -> list[Order]:
+        """Every order by due date; with `open_only`, those not closed by `close_order`."""
+
+    def close_order(self, order_no: str) -> None:
+        """Leave a finished or cancelled order out of `list_orders(open_only=True)` until it is
+        saved again."""
 
     def first_token(self, order_no: str) -> str | None:
         """The tracking token created with the order."""
