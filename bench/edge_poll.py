@@ -124,7 +124,7 @@ class Observer:
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", int(url.rsplit(":", 1)[1]))
         for topic in (
-            "presstrack/v1/bench/+/snapshot",
+            "presstrack/v1/bench/+/+",  # snapshots and state changes
             "v1/gateway/telemetry",
             "v1/devices/me/rpc/request/+",
         ):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from edge.config import EdgeConfig, MachineConfig
 from edge.domain.counters import OdometerState, advance_odometer
 from edge.domain.registers import DecodeError, Value, as_count
-from edge.domain.reporting import Published, Reading, ReportPolicy, should_report
+from edge.domain.reporting import Published, Reading, ReportPolicy, is_change, should_report
 from edge.metrics import EdgeMetrics
 from edge.outbox import Outbox
 from edge.outbox_writer import OutboxWriter
@@ -174,10 +174,10 @@ class MachineWorker:
         else:  # remember what was last known, for when the machine answers again
             self.current = replace(self.current, available=False, read_at=reading.read_at)
         if should_report(self.last, reading, self._now, self.policy):
-            self._commit(reading)
+            self._commit(reading, is_change(self.last, reading))
             self.last = Published(reading, self._now)
 
-    def _commit(self, reading: Reading) -> None:
+    def _commit(self, reading: Reading, change: bool) -> None:
         unit = self.machine.counter.unit
 
         def message(seq: int) -> tuple[str, bytes]:
@@ -201,7 +201,7 @@ class MachineWorker:
                 counters=counters if reading.available else None,
                 job_id=reading.job_id if reading.available else None,
             )
-            return snapshot.topic, snapshot.to_json()
+            return snapshot.change_topic if change else snapshot.topic, snapshot.to_json()
 
         self.writer.submit(self.machine.id, self.odometers, message)
 

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 
 from edge.config import EdgeConfig
-from presstrack.wire import agent_status_topic, snapshot_topic
+from presstrack.wire import agent_status_topic, change_topic, snapshot_topic
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,14 @@ def client_id(config: EdgeConfig) -> str:
 
 
 def policy_document(config: EdgeConfig, region: str, account: str) -> dict[str, Any]:
-    """Least privilege: connect as its own client id, publish its machines' snapshots and
-    its own retained status (birth and last will), nothing else."""
+    """Least privilege: connect as its own client id, publish its machines' snapshots and state
+    changes and its own retained status (birth and last will), nothing else."""
     arn = f"arn:aws:iot:{region}:{account}"
-    topics = [snapshot_topic(config.site, m.id) for m in config.machines]
+    topics = [
+        topic(config.site, m.id)
+        for m in config.machines
+        for topic in (snapshot_topic, change_topic)
+    ]
     status = agent_status_topic(config.site, config.agent)
     return {
         "Version": "2012-10-17",

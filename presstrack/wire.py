@@ -124,8 +124,13 @@ class MachineSnapshot(_Wire):
 
     @property
     def topic(self) -> str:
-        """The topic this snapshot is published on."""
+        """The topic of a routine snapshot (counters, heartbeat)."""
         return snapshot_topic(self.site, self.machine)
+
+    @property
+    def change_topic(self) -> str:
+        """The topic of a snapshot sent because the machine's state changed (the fast lane)."""
+        return change_topic(self.site, self.machine)
 
     def to_json(self) -> bytes:
         """Serialise compactly for the wire."""
@@ -150,6 +155,11 @@ class AgentStatus(_Wire):
 def snapshot_topic(site: str, machine: str) -> str:
     """Topic for a machine's snapshots: presstrack/v1/{site}/{machine}/snapshot."""
     return f"{TOPIC_ROOT}/{site}/{machine}/snapshot"
+
+
+def change_topic(site: str, machine: str) -> str:
+    """Topic for a machine's state changes: presstrack/v1/{site}/{machine}/change."""
+    return f"{TOPIC_ROOT}/{site}/{machine}/change"
 
 
 def agent_status_topic(site: str, agent: str) -> str:
@@ -177,6 +187,7 @@ def dump_schemas(indent: int = 2) -> str:
         "schema_version": SCHEMA_VERSION,
         "topics": {
             "MachineSnapshot": f"{TOPIC_ROOT}/{{site}}/{{machine}}/snapshot",
+            "MachineSnapshot (state changed)": f"{TOPIC_ROOT}/{{site}}/{{machine}}/change",
             "AgentStatus": f"{TOPIC_ROOT}/{{site}}/agents/{{agent}}/status",
         },
         "messages": json_schemas(),

@@ -36,6 +36,20 @@ class ReportPolicy:
     counter_sheets: int | None = None
 
 
+def is_change(last: Published | None, reading: Reading) -> bool:
+    """Whether the reading changes what was last published of the machine: whether it runs or
+    stands (or why), answers at all, or which job it is on. Such a snapshot takes the fast
+    lane; the first one after a start does not (there is nothing to compare it with)."""
+    if last is None:
+        return False
+    before = last.reading
+    return (reading.available, reading.state, reading.job_id) != (
+        before.available,
+        before.state,
+        before.job_id,
+    )
+
+
 def should_report(
     last: Published | None, reading: Reading, now: float, policy: ReportPolicy
 ) -> bool:
@@ -43,11 +57,7 @@ def should_report(
     if last is None:
         return True
     before = last.reading
-    if (reading.available, reading.state, reading.job_id) != (
-        before.available,
-        before.state,
-        before.job_id,
-    ):
+    if is_change(last, reading):
         return True
     if reading.totals.keys() != before.totals.keys():  # a counter became readable: the baseline
         return True

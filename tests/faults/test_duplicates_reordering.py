@@ -22,7 +22,8 @@ COPIES = 3
 
 
 class Injector:
-    """Hears every snapshot of a site on the broker and sends shuffled copies to the queue."""
+    """Hears every snapshot of a site on the broker and sends shuffled copies to the queue (the
+    batched lane: a state change arriving there, late, must change nothing either)."""
 
     def __init__(self, stack: LocalStack, site: str) -> None:
         self.queue = stack.template.ref("SnapshotQueue")
@@ -34,7 +35,8 @@ class Injector:
         self.late = 0  # copies sent after a newer snapshot had been heard
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
         self.client.on_connect = lambda c, _u, _f, _r, _p: c.subscribe(
-            f"presstrack/v1/{site}/+/snapshot", qos=1
+            f"presstrack/v1/{site}/+/+",
+            qos=1,  # snapshots and state changes
         )
         self.client.on_message = lambda _c, _u, message: self._hear(bytes(message.payload))
         port = int(stack.mqtt_url.rsplit(":", 1)[1])

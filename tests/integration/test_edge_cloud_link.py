@@ -125,6 +125,8 @@ def test_the_policy_allows_only_the_agents_own_topics() -> None:
         return any(fnmatch.fnmatchcase(f"{arn}:topic/{topic}", r) for r in allowed)
 
     assert may_publish("presstrack/v1/shop-9/press-1/snapshot")
+    assert may_publish("presstrack/v1/shop-9/press-1/change")
+    assert not may_publish("presstrack/v1/shop-9/press-3/change")
     assert may_publish("presstrack/v1/shop-9/agents/edge-1/status")
     assert not may_publish("presstrack/v1/shop-9/press-3/snapshot")
     assert not may_publish("presstrack/v1/shop-1/press-1/snapshot")

@@ -50,12 +50,18 @@ def test_the_installed_command_answers_help() -> None:
 def test_template_wires_rule_queue_function_and_routes() -> None:
     template = Template.load(TEMPLATE)
     rules = {r.topic_filter: r for r in template.topic_rules()}
-    assert set(rules) == {"presstrack/v1/+/+/snapshot", "presstrack/v1/+/agents/+/status"}
-    assert {r.queue for r in rules.values()} == {template.ref("SnapshotQueue")}
+    assert {f: r.queue for f, r in rules.items()} == {
+        "presstrack/v1/+/+/snapshot": template.ref("SnapshotQueue"),
+        "presstrack/v1/+/+/change": template.ref("ChangeQueue"),
+        "presstrack/v1/+/agents/+/status": template.ref("ChangeQueue"),
+    }
     functions = {f.logical_id: f for f in template.functions()}
     ingest = functions["IngestFunction"]
-    assert ingest.sqs_events[0].queue == "SnapshotQueue"
-    assert ingest.sqs_events[0].report_failures
+    batched, fast = ingest.sqs_events
+    assert (batched.queue, batched.batch_size, batched.window_seconds) == ("SnapshotQueue", 100, 1)
+    assert (fast.queue, fast.batch_size, fast.window_seconds) == ("ChangeQueue", 10, 0)
+    assert batched.report_failures
+    assert fast.report_failures
     assert ingest.environment["TABLE_NAME"] == template.physical_name("Table")
     routes = {(r.method, r.path) for r in functions["ApiFunction"].routes}
     assert ("GET", "/api/track/{token}") in routes

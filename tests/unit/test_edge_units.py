@@ -9,7 +9,7 @@ from pathlib import Path
 
 from edge.config import Point
 from edge.domain.counters import OdometerState
-from edge.domain.reporting import Published, Reading, ReportPolicy, should_report
+from edge.domain.reporting import Published, Reading, ReportPolicy, is_change, should_report
 from edge.outbox import Outbox, Pending
 from edge.outbox_writer import OutboxWriter
 from edge.sources.modbus import plan_blocks
@@ -63,6 +63,16 @@ def test_state_changes_are_reported_at_once_counters_by_time_or_sheets() -> None
     assert not should_report(last, Reading(True, RUNNING, {"counter": 1000}), 159.0, POLICY)
     assert should_report(last, Reading(True, RUNNING, {"counter": 1000}), 160.0, POLICY)
     assert should_report(last, Reading(False), 100.1, POLICY)
+
+
+def test_state_changes_take_the_fast_lane_and_counts_the_batched_one() -> None:
+    last = Published(Reading(True, RUNNING, {"counter": 1000}), at=100.0)
+    stopped = Reading(True, MachineState(item=ItemState.NOT_EXECUTING), {"counter": 1000})
+    assert is_change(last, stopped)
+    assert is_change(last, Reading(False))
+    assert is_change(last, Reading(True, RUNNING, {"counter": 1000}, job_id="J-2"))
+    assert not is_change(last, Reading(True, RUNNING, {"counter": 1100}))
+    assert not is_change(None, stopped)  # the first snapshot after a start is the baseline
 
 
 def test_a_full_outbox_drops_the_oldest_and_counts_them(tmp_path: Path) -> None:

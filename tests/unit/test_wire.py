@@ -32,6 +32,7 @@ def snapshot(**changes: object) -> dict[str, object]:
 def test_a_good_snapshot_round_trips() -> None:
     parsed = parse_snapshot(json.dumps(snapshot()))
     assert parsed.topic == "presstrack/v1/shop/press-1/snapshot"
+    assert parsed.change_topic == "presstrack/v1/shop/press-1/change"
     assert MachineSnapshot.model_validate_json(parsed.to_json()) == parsed
 
 
