@@ -77,11 +77,16 @@ class ShiftCalendar:
         if hours <= 0:
             return start
         left = timedelta(hours=hours)
+        worked, last = timedelta(), start
         for begin, end in self._from(start):
             if end - begin >= left:
                 return (begin + left).astimezone(start.tzinfo)
             left -= end - begin
-        raise ValueError("calendar: no working time within two years")
+            worked, last = worked + (end - begin), end
+        if worked <= timedelta():
+            raise ValueError("calendar: no working time within two years")
+        # more work than the horizon holds: go on at the horizon's share of working time
+        return (last + left * ((last - start) / worked)).astimezone(start.tzinfo)
 
     def next_working(self, at: datetime) -> datetime:
         """`at` itself in working time, or the start of the next shift."""

@@ -57,6 +57,13 @@ def test_working_hours_between_skip_the_night() -> None:
     assert DAY_SHIFT.next_working(at(3, 22)) == at(4, 8)
 
 
+def test_work_beyond_the_calendars_horizon_goes_on_at_its_pace() -> None:
+    years = 72 * 52 * 3  # three years of 72-hour weeks
+    done = DAY_SHIFT.add(at(7, 8), years)
+    assert at(7, 8) + timedelta(days=3 * 365 - 10) < done < at(7, 8) + timedelta(days=3 * 365 + 10)
+    assert DAY_SHIFT.add(at(7, 8), years + 72) > done
+
+
 def test_a_calendar_without_shifts_is_refused() -> None:
     with pytest.raises(ValueError, match="shifts"):
         ShiftCalendar(shifts=())
