@@ -53,20 +53,25 @@ class SqsEventSource:
         self._thread.join(30)
 
     def _receive(self) -> list[dict[str, Any]]:
+        """One batch as AWS forms it: from the first message on, keep receiving until the
+        batching window is over or the batch is full (no window: what one receive brings)."""
         messages: list[dict[str, Any]] = []
-        deadline = time.monotonic() + self.event.window_seconds
+        deadline = 0.0
         while len(messages) < self.event.batch_size and not self._stop.is_set():
-            wait = 1 if not messages else 0
             got = self._sqs.receive_message(
                 QueueUrl=self.queue_url,
-                WaitTimeSeconds=wait,
+                WaitTimeSeconds=0 if messages else 1,
                 MaxNumberOfMessages=min(10, self.event.batch_size - len(messages)),
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
             ).get("Messages", [])
+            if got and not messages:
+                deadline = time.monotonic() + self.event.window_seconds
             messages += got
-            if messages and (not got or time.monotonic() >= deadline):
+            if messages and time.monotonic() >= deadline:
                 break
+            if messages and not got:
+                self._stop.wait(min(0.05, max(0.0, deadline - time.monotonic())))
         return messages
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
