@@ -53,26 +53,31 @@ class SqsEventSource:
         self._thread.join(30)
 
     def _receive(self) -> list[dict[str, Any]]:
-        """One batch as AWS forms it: from the first message on, keep receiving until the
-        batching window is over or the batch is full (no window: what one receive brings)."""
-        messages: list[dict[str, Any]] = []
-        deadline = 0.0
+        """One batch as AWS forms it: from the first message, receive until the batch is full
+        or the batching window is over (without a window: until the queue has no more)."""
+        messages = self._receive_some(wait=1, room=self.event.batch_size)
+        if not messages:
+            return messages
+        deadline = time.monotonic() + self.event.window_seconds
         while len(messages) < self.event.batch_size and not self._stop.is_set():
-            got = self._sqs.receive_message(
-                QueueUrl=self.queue_url,
-                WaitTimeSeconds=0 if messages else 1,
-                MaxNumberOfMessages=min(10, self.event.batch_size - len(messages)),
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
-            if got and not messages:
-                deadline = time.monotonic() + self.event.window_seconds
+            got = self._receive_some(wait=0, room=self.event.batch_size - len(messages))
             messages += got
-            if messages and time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if not got and left <= 0:
                 break
-            if messages and not got:
-                self._stop.wait(min(0.05, max(0.0, deadline - time.monotonic())))
+            if not got:
+                self._stop.wait(min(left, 0.1))  # more may come while the window is open
         return messages
+
+    def _receive_some(self, wait: int, room: int) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = self._sqs.receive_message(
+            QueueUrl=self.queue_url,
+            WaitTimeSeconds=wait,
+            MaxNumberOfMessages=min(10, room),
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        return got
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         return {
