@@ -2,9 +2,11 @@
 
 Starts Mosquitto and the local stack (template.yaml on moto's server, behind a relay that
 counts every AWS operation), puts each of M machines on its own order's printing stage, then
-publishes N snapshots round-robin over the machines as fast as the broker takes them (QoS 1,
-as the edge agent does). Timing runs from the first publish until DynamoDB holds every
-machine's last snapshot; then every stage's count is checked against what was published.
+publishes N snapshots round-robin over the machines (QoS 1, as the edge agent does) in waves of
+1,000 as fast as the broker takes them, each wave once the queue holds at most 1,000: moto's
+SQS costs every request the queue's depth, so an unbounded backlog would measure moto alone.
+Timing runs from the first publish until DynamoDB holds every machine's last snapshot; then
+every stage's count is checked against what was published.
 
     .venv/bin/python bench/ingest.py [--machines 20] [--events 20000] [--json FILE]
 """
@@ -20,6 +22,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -31,7 +34,7 @@ from cloud.domain.orders import Order  # noqa: E402
 from cloud.service.orders import assign_stage, create_order, track  # noqa: E402
 from cloud.settings import store  # noqa: E402
 from infra.broker import Mosquitto  # noqa: E402
-from infra.local.aws import free_port  # noqa: E402
+from infra.local.aws import client, free_port  # noqa: E402
 from infra.local.stack import LocalStack  # noqa: E402
 from presstrack.wire import Counters, ItemState, MachineSnapshot, MachineState  # noqa: E402
 from tests.link import AwsLink  # noqa: E402
@@ -39,6 +42,8 @@ from tests.link import AwsLink  # noqa: E402
 SITE = "bench"
 WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
 T0 = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+WAVE = 1000  # published at once, as fast as the broker takes them ...
+MAX_BACKLOG = 1000  # ... whenever the queue holds no more than this
 
 
 def snapshot(machine: int, seq: int, lifetime: int) -> bytes:
@@ -71,6 +76,17 @@ def publish(url: str, messages: list[tuple[str, bytes]]) -> float:
     client.disconnect()
     client.loop_stop()
     return time.monotonic()
+
+
+def waiting(sqs: Any, queue: str) -> int:
+    """Messages in the queue, visible or being processed."""
+    found = sqs.get_queue_attributes(
+        QueueUrl=queue,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(found["ApproximateNumberOfMessages"]) + int(
+        found["ApproximateNumberOfMessagesNotVisible"]
+    )
 
 
 def main() -> None:
@@ -139,7 +155,13 @@ def run(
     link.by_target.clear()
     batches_before = sum(s.batches for s in stack.sources)
     started = time.monotonic()
-    published = publish(url, messages)
+    sqs = client("sqs", stack.endpoint)
+    queue = stack.template.ref("SnapshotQueue")
+    for start in range(0, len(messages), WAVE):  # a backlog kept as a busy shop's would be
+        publish(url, messages[start : start + WAVE])
+        while waiting(sqs, queue) > MAX_BACKLOG:
+            time.sleep(0.05)
+    published = time.monotonic()
     last = 1 + per_machine
     while any(
         (found := store().get_machine(f"{SITE}/press-{m}")) is None or found.seq < last
