@@ -160,7 +160,7 @@ def run(
     for start in range(0, len(messages), WAVE):  # a backlog kept as a busy shop's would be
         publish(url, messages[start : start + WAVE])
         while waiting(sqs, queue) > MAX_BACKLOG:
-            time.sleep(0.05)
+            time.sleep(0.25)
     published = time.monotonic()
     last = 1 + per_machine
     while any(

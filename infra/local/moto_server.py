@@ -12,7 +12,8 @@ cancelled: the same outcome, at the cost of the transaction's own items.
 Second, SQS with a backlog: for every message sent, and every message a ReceiveMessage returns,
 moto computes all the queue's attributes (counting every message in it) to read one of them, so
 each message costs the queue's depth and a queue a few thousand deep falls further behind with
-every request. Here those two reads take the one attribute they need.
+every request. Here those two reads take the one attribute they need, and SQS reads the clock
+with time.time() instead of building a datetime for every message it looks at.
 
 Run as `python -m infra.local.moto_server -H 127.0.0.1 -p PORT`, as `moto.server` is.
 """
@@ -21,11 +22,12 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 import types
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
-from moto.core.utils import unix_time
+import moto.sqs.models as sqs_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
@@ -119,7 +121,7 @@ def _send_message(backend: SQSBackend, *args: Any, **kwargs: Any) -> Message:
 def _retained(backend: SQSBackend, queue_name: str, message: Message) -> bool:
     """moto's retention check, reading the one attribute it needs."""
     period = int(backend.get_queue(queue_name).message_retention_period)  # type: ignore[attr-defined]
-    return bool(period + message.sent_timestamp / 1000 > unix_time())  # type: ignore[operator]
+    return bool(period + message.sent_timestamp / 1000 > time.time())  # type: ignore[operator]
 
 
 def install() -> None:
@@ -128,6 +130,8 @@ def install() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     Queue.attributes = property(_attributes)  # type: ignore[assignment,method-assign]
     SQSBackend.send_message = _send_message  # type: ignore[method-assign,assignment]
+    setattr(sqs_models, "unix_time", time.time)  # noqa: B010
+    setattr(sqs_models, "unix_time_millis", lambda: time.time() * 1000)  # noqa: B010
     SQSBackend.is_message_valid_based_on_retention_period = _retained  # type: ignore[method-assign,assignment]
 
 

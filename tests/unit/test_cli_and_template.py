@@ -58,7 +58,7 @@ def test_template_wires_rule_queue_function_and_routes() -> None:
     functions = {f.logical_id: f for f in template.functions()}
     ingest = functions["IngestFunction"]
     batched, fast = ingest.sqs_events
-    assert (batched.queue, batched.batch_size, batched.window_seconds) == ("SnapshotQueue", 100, 1)
+    assert (batched.queue, batched.batch_size, batched.window_seconds) == ("SnapshotQueue", 500, 1)
     assert (fast.queue, fast.batch_size, fast.window_seconds) == ("ChangeQueue", 10, 0)
     assert batched.report_failures
     assert fast.report_failures
