@@ -19,12 +19,17 @@ logger = Logger(service="presstrack-detector")
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Entry point: SQS records name machines to check; anything else is the schedule."""
+    """Entry point: SQS records name machines (or agents, for all their machines) to check;
+    anything else is the schedule."""
     now = datetime.now(UTC)
     records = event.get("Records")
     if records:
-        keys = sorted({str(json.loads(r["body"])["machine"]) for r in records})
-        done = detector.check_machines(store(), keys, now)
+        subjects = [json.loads(r["body"]) for r in records]
+        keys = {str(s["machine"]) for s in subjects if "machine" in s}
+        agents = {str(s["agent"]) for s in subjects if "agent" in s}
+        if agents:
+            keys |= {m.key for m in store().list_machines() if f"{m.site}/{m.agent}" in agents}
+        done = detector.check_machines(store(), sorted(keys), now)
     else:
         done = detector.run(store(), now)
     logger.info("detector pass", extra=asdict(done))

@@ -25,29 +25,24 @@ def _sqs() -> Any:
     return boto3.client("sqs")
 
 
-def _check_later(machine: str, seconds: float) -> None:
+def _check_later(subject: dict[str, str], seconds: float) -> None:
     queue = os.environ.get("FAULT_CHECK_QUEUE_URL")
     if queue:
         delay = min(900, math.ceil(seconds) + 1)
-        _sqs().send_message(
-            QueueUrl=queue, MessageBody=json.dumps({"machine": machine}), DelaySeconds=delay
-        )
+        _sqs().send_message(QueueUrl=queue, MessageBody=json.dumps(subject), DelaySeconds=delay)
 
 
 def check_fault_later(machine: str) -> None:
     """A fault began: have the detector look once it has lasted the shop's threshold, so a
     real one turns the stage red within seconds and a blip never does."""
-    _check_later(machine, store().get_settings().rules.fault_seconds)
+    _check_later({"machine": machine}, store().get_settings().rules.fault_seconds)
 
 
 def check_agent_machines_later(agent: str) -> None:
     """An agent's last will arrived: look at its machines once they have been silent long
-    enough to count as a data gap."""
-    site = agent.split("/", 1)[0]
-    wait = store().get_settings().rules.orphan_seconds
-    for machine in store().list_machines():
-        if machine.site == site and f"{site}/{machine.agent}" == agent:
-            _check_later(machine.key, wait)
+    enough to count as a data gap. Which machines are its is decided then: the will takes the
+    fast lane and may overtake their last snapshots."""
+    _check_later({"agent": agent}, store().get_settings().rules.orphan_seconds)
 
 
 @logger.inject_lambda_context

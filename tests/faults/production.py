@@ -157,6 +157,14 @@ class Production:
         self.press.stop()
 
 
+INGEST_QUEUES = ("SnapshotQueue", "ChangeQueue")  # the batched lane and the fast lane
+
+
+def ingest_depth(stack: LocalStack) -> int:
+    """Messages in both ingest lanes, visible or in flight."""
+    return sum(queue_depth(stack, q) for q in INGEST_QUEUES)
+
+
 def queue_depth(stack: LocalStack, logical_id: str = "SnapshotQueue") -> int:
     """Messages in a queue of the stack, visible or in flight."""
     import boto3
@@ -170,14 +178,19 @@ def queue_depth(stack: LocalStack, logical_id: str = "SnapshotQueue") -> int:
 
 @contextlib.contextmanager
 def visibility_timeout(stack: LocalStack, seconds: int) -> Iterator[None]:
-    """The snapshot queue's visibility timeout compressed (template: 180 s), so a failed message
+    """Both ingest lanes' visibility timeout compressed (template: 180 s), so a failed message
     comes back within the test instead of three minutes later."""
     import boto3
 
-    sqs, queue = boto3.client("sqs"), stack.template.ref("SnapshotQueue")
-    before = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["VisibilityTimeout"])
-    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": str(seconds)})
+    sqs = boto3.client("sqs")
+    queues = [stack.template.ref(q) for q in INGEST_QUEUES]
+    before = [
+        sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["VisibilityTimeout"]) for q in queues
+    ]
+    for queue in queues:
+        sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": str(seconds)})
     try:
         yield
     finally:
-        sqs.set_queue_attributes(QueueUrl=queue, Attributes=before["Attributes"])
+        for queue, attributes in zip(queues, before, strict=True):
+            sqs.set_queue_attributes(QueueUrl=queue, Attributes=attributes["Attributes"])

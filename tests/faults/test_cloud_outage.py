@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from infra.local.stack import LocalStack
-from tests.faults.production import Production, queue_depth, visibility_timeout
+from tests.faults.production import Production, ingest_depth, visibility_timeout
 from tests.helpers import wait_for
 from tests.link import AwsLink
 
@@ -40,14 +40,14 @@ def run_outages(job: Production, stack: LocalStack, aws_link: AwsLink) -> None:
         aws_link.throttle(1.0)  # every DynamoDB request refused; SQS still takes messages
         down_from = bridge.forwarded
         time.sleep(DYNAMODB_DOWN_SECONDS)
-        backlog = queue_depth(stack)
+        backlog = ingest_depth(stack)
         assert bridge.forwarded > down_from, "the rule keeps queueing while DynamoDB is down"
         assert backlog > 0, "the queue holds the backlog"
         aws_link.restore()
         assert not job.finished(), "both outages must fall inside the job"
         job.wait_finished()
         sheets = job.assert_page_matches_truth()
-        wait_for(lambda: queue_depth(stack) == 0, 60, "the backlog to drain")
+        wait_for(lambda: ingest_depth(stack) == 0, 60, "the backlog to drain")
         print(
             f"cloud unreachable {CUT_SECONDS} s ({printed_while_cut} sheets printed, "
             f"{aws_link.dropped} requests dropped), DynamoDB refused {DYNAMODB_DOWN_SECONDS} s "

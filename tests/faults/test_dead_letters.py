@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 
 from infra.local.stack import LocalStack
-from tests.faults.production import Production, queue_depth, visibility_timeout
+from tests.faults.production import Production, ingest_depth, queue_depth, visibility_timeout
 from tests.helpers import wait_for
 from tests.link import AwsLink
 
@@ -35,7 +35,7 @@ def test_throttling_dead_letters_and_redrive_lose_no_sheet(
             job.wait_finished()
             time.sleep(2)  # the agent's last reports reach the queue
             job.edge.stop()  # and no heartbeat may repair the count behind our back
-            wait_for(lambda: queue_depth(stack) == 0, 180, "each message applied or dead-lettered")
+            wait_for(lambda: ingest_depth(stack) == 0, 180, "each message applied or dead-lettered")
             dead = queue_depth(stack, "SnapshotDeadLetterQueue")
             aws_link.restore()
             on_page = job.on_page()
@@ -64,7 +64,7 @@ def test_throttling_dead_letters_and_redrive_lose_no_sheet(
             )
             assert f"moved {dead} messages" in redriven.stdout
             sheets = job.assert_page_matches_truth()
-            wait_for(lambda: queue_depth(stack) == 0, 30, "the redriven messages applied")
+            wait_for(lambda: ingest_depth(stack) == 0, 30, "the redriven messages applied")
             assert queue_depth(stack, "SnapshotDeadLetterQueue") == 0
             print(
                 f"{aws_link.throttled} DynamoDB requests throttled; {retried} records failed "

@@ -15,7 +15,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from infra.local.stack import LocalStack
-from tests.faults.production import Production, queue_depth
+from tests.faults.production import Production, ingest_depth
 from tests.helpers import wait_for
 
 COPIES = 3
@@ -84,7 +84,7 @@ def test_duplicated_and_reordered_snapshots_change_nothing(
         for _ in range(COPIES - 1):
             injector.inject()
         sheets = job.assert_page_matches_truth()
-        wait_for(lambda: queue_depth(stack) == 0, 60, "every copy applied")
+        wait_for(lambda: ingest_depth(stack) == 0, 60, "every copy applied")
         assert job.on_page() == sheets
         assert all(s <= sheets for s in seen), "the page never passed the truth"
         assert seen == sorted(seen), "the page never went backwards"
