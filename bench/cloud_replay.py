@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from infra.local.aws import client
+from infra.local.event_source import stream_end
 from infra.local.http_api import api_event
 from infra.local.lambdas import LocalFunction
 from infra.local.template import ACCOUNT, REGION, HttpRoute, Template, matches
@@ -116,18 +117,9 @@ class Replay:
             if self.template.resources[q]["Type"] == "AWS::SQS::Queue"
         }
         self._streams = client("dynamodbstreams", self.upstream)
-        table = self.template.physical_name("Table")
-        arn = client("dynamodb", self.upstream).describe_table(TableName=table)["Table"][
-            "LatestStreamArn"
-        ]
-        self.stream_arn = arn
-        shards = self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        self._iterators = {
-            s["ShardId"]: self._streams.get_shard_iterator(
-                StreamArn=arn, ShardId=s["ShardId"], ShardIteratorType="LATEST"
-            )["ShardIterator"]
-            for s in shards
-        }
+        self.stream_arn, self._iterators = stream_end(
+            client("dynamodb", self.upstream), self._streams, self.template.physical_name("Table")
+        )
         notifier = next(f for f in self.template.functions() if f.streams)
         self.notifier, self.stream_filters = notifier.logical_id, notifier.streams[0].filters
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from paho.mqtt.client import topic_matches_sub
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -138,7 +139,7 @@ def replay_day(replay: Replay, meter: CapacityMeter, day: Day, tokens: dict[str,
             (at, body)
             for at, topic, body in arrivals
             if any(
-                r.queue == replay.queues[event.queue] and matches(r.topic_filter, topic)
+                r.queue == replay.queues[event.queue] and topic_matches_sub(r.topic_filter, topic)
                 for r in rules
             )
         ]
@@ -180,17 +181,6 @@ def replay_day(replay: Replay, meter: CapacityMeter, day: Day, tokens: dict[str,
             if sent["QueueUrl"] == replay.queues[fault_queue]:
                 push(at + int(sent.get("DelaySeconds", 0)), "fault_check", sent["MessageBody"])
         seen_sends = len(meter.sent)
-
-
-def matches(topic_filter: str, topic: str) -> bool:
-    """MQTT topic filter matching (`+` one level, `#` the rest)."""
-    wanted, levels = topic_filter.split("/"), topic.split("/")
-    for n, part in enumerate(wanted):
-        if part == "#":
-            return True
-        if n >= len(levels) or part not in ("+", levels[n]):
-            return False
-    return len(wanted) == len(levels)
 
 
 def bill_ours(

@@ -108,9 +108,10 @@ class _Relay(BaseHTTPRequestHandler):
     def _relay(self) -> None:
         link = self.owner
         target = self.headers.get("X-Amz-Target", "")
+        operation = target.rpartition(".")[2]
         with link.lock:
             link.requests += 1
-            link.by_target[target.rpartition(".")[2] or self.command] += 1
+            link.by_target[operation or self.command] += 1
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if link.cut_off.is_set():
@@ -118,7 +119,7 @@ class _Relay(BaseHTTPRequestHandler):
                 link.dropped += 1
             self.close_connection = True  # no answer at all: the uplink is down
             return
-        if link.should_throttle(self.headers.get("X-Amz-Target", "")):
+        if link.should_throttle(target):
             self._answer(
                 400,
                 {"Content-Type": "application/x-amz-json-1.0"},
@@ -132,7 +133,6 @@ class _Relay(BaseHTTPRequestHandler):
                 ).encode(),
             )
             return
-        operation = target.rpartition(".")[2]
         answered = [observe(operation, body) for observe in link.observers]
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         for attempt in range(2):  # a kept-alive upstream connection may have gone stale

@@ -183,6 +183,19 @@ class ScheduleSource:
             self.fire()
 
 
+def stream_end(dynamodb: Any, streams: Any, table: str) -> tuple[str, dict[str, str]]:
+    """A table's stream ARN and an iterator per shard at the stream's current end."""
+    arn = str(dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"])
+    shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterators = {
+        s["ShardId"]: streams.get_shard_iterator(
+            StreamArn=arn, ShardId=s["ShardId"], ShardIteratorType="LATEST"
+        )["ShardIterator"]
+        for s in shards
+    }
+    return arn, iterators
+
+
 class StreamSource:
     """Reads a table's stream and invokes a function with batches of change records, as the
     DynamoDB event source mapping does (a failed batch is retried from its first failure)."""
@@ -197,15 +210,7 @@ class StreamSource:
 
     def start(self) -> None:
         """Start reading from the stream's current end."""
-        arn = self._dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
-        self.arn = arn
-        shards = self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        self._iterators = {
-            s["ShardId"]: self._streams.get_shard_iterator(
-                StreamArn=arn, ShardId=s["ShardId"], ShardIteratorType="LATEST"
-            )["ShardIterator"]
-            for s in shards
-        }
+        self.arn, self._iterators = stream_end(self._dynamodb, self._streams, self.table)
         self._thread.start()
 
     def stop(self) -> None:
